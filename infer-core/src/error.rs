@@ -1,0 +1,93 @@
+//! The one error type of infer-core: flat, `Copy`, and named by phase.
+
+use core::fmt;
+
+/// Everything that can go wrong in infer-core. Nothing in this crate panics;
+/// every fallible call returns one of these.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    // ---- front-end configuration ----
+    /// `n_fft` is not a power of two supported by the compiled FFT sizes.
+    ConfigUnsupportedFftSize,
+    /// `hop_length` is zero or larger than `n_fft`.
+    ConfigBadHop,
+    /// `n_mels` is zero or larger than the compiled maximum.
+    ConfigBadMelCount,
+    /// `f_min`/`f_max` are negative, not finite, out of order, or above the Nyquist frequency.
+    ConfigBadFrequencyRange,
+    /// The sample rate is zero.
+    ConfigBadSampleRate,
+    /// The dB parameters (reference, amin, top_db) are not finite and positive.
+    ConfigBadDecibel,
+    /// `power` is neither 1 nor 2.
+    ConfigBadPower,
+    // ---- front-end input ----
+    /// The input holds no samples.
+    InputEmpty,
+    /// The input is shorter than the configuration needs (e.g. one frame without centring).
+    InputTooShort,
+    /// The input holds NaN or infinite samples.
+    InputNotFinite,
+    /// An output buffer is too small for the result.
+    OutputTooSmall,
+    /// A streaming call came in the wrong order (e.g. push after finish).
+    StreamState,
+    // ---- model file ----
+    /// The file ends before the structure it announces.
+    ModelTruncated,
+    /// The file does not start with the tinygenre magic bytes.
+    ModelBadMagic,
+    /// The file's format version is newer (or older) than this build reads.
+    ModelVersionUnsupported,
+    /// The payload's checksum does not match.
+    ModelChecksumMismatch,
+    /// The payload could not be decoded.
+    ModelMalformed,
+    /// The architecture is not one this build can run.
+    ModelArchitectureUnsupported,
+    /// A tensor's shape does not match the architecture or the compiled buffers.
+    ShapeMismatch,
+    /// A weight, scale or normalisation constant is NaN or infinite.
+    ModelNotFinite,
+    /// A quantisation parameter is out of range (scale ≤ 0, shift out of range, zero point out of range).
+    ModelBadQuantisation,
+    /// The model expects a front end other than the one supplied.
+    FrontendMismatch,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = match self {
+            Error::ConfigUnsupportedFftSize => "front-end config: n_fft is not a supported power of two",
+            Error::ConfigBadHop => "front-end config: hop_length must be in 1..=n_fft",
+            Error::ConfigBadMelCount => "front-end config: n_mels must be in 1..=MAX_N_MELS",
+            Error::ConfigBadFrequencyRange => {
+                "front-end config: need 0 <= f_min < f_max <= sample_rate / 2"
+            }
+            Error::ConfigBadSampleRate => "front-end config: sample rate must be positive",
+            Error::ConfigBadDecibel => {
+                "front-end config: dB reference, amin and top_db must be finite and positive"
+            }
+            Error::ConfigBadPower => "front-end config: power must be 1 or 2",
+            Error::InputEmpty => "input: no samples",
+            Error::InputTooShort => "input: shorter than one frame",
+            Error::InputNotFinite => "input: NaN or infinite sample",
+            Error::OutputTooSmall => "output buffer too small",
+            Error::StreamState => "stream: call out of order",
+            Error::ModelTruncated => "model: file truncated",
+            Error::ModelBadMagic => "model: bad magic bytes (not a tinygenre model)",
+            Error::ModelVersionUnsupported => "model: unsupported format version",
+            Error::ModelChecksumMismatch => "model: checksum mismatch (corrupt file)",
+            Error::ModelMalformed => "model: malformed payload",
+            Error::ModelArchitectureUnsupported => "model: unsupported architecture",
+            Error::ShapeMismatch => "model: tensor shape does not fit the architecture or buffers",
+            Error::ModelNotFinite => "model: NaN or infinite parameter",
+            Error::ModelBadQuantisation => "model: invalid quantisation parameter",
+            Error::FrontendMismatch => "model: front-end configuration mismatch",
+        };
+        f.write_str(msg)
+    }
+}
+
+impl core::error::Error for Error {}

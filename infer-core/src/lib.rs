@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod error;
+
+// ---- front end: audio -> log-mel frames ----
+pub mod config;
+pub mod fft;
+pub mod filterbank;
+pub mod frontend;
+pub mod reference;
+pub mod stream;
+pub mod window;
+
+// ---- model: file format and int8 / f32 inference ----
+pub mod classifier;
+pub mod conv;
+pub mod dense;
+pub mod executor;
+pub mod format;
+pub mod model;
+pub mod pool;
+pub mod quant;
+
+pub use error::Error;

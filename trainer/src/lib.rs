@@ -1,0 +1,25 @@
+//! tinygenre's host side: data, augmentation, models, training, evaluation,
+//! experiments, reports and export. The `trainer` binary is thin glue over
+//! this library.
+
+// ---- data (GTZAN on disk -> cached log-mel segments) ----
+pub mod audio;
+pub mod cache;
+pub mod dataset;
+pub mod npy;
+pub mod segment;
+pub mod split;
+pub mod synth;
+
+// ---- augmentation ----
+pub mod augment;
+
+// ---- models, training, evaluation ----
+pub mod backend;
+pub mod eval;
+pub mod metrics;
+pub mod models;
+pub mod train;
+
+// ---- command-line entry points (one file per subcommand) ----
+pub mod cli;

@@ -1,0 +1,36 @@
+//! `trainer`: argument parsing and dispatch only; the work lives in the library.
+
+use clap::{Parser, Subcommand};
+use trainer::cli;
+
+#[derive(Parser)]
+#[command(name = "trainer", version, about = "tinygenre: music genre classification, from workstation to microcontroller")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the log-mel spectrogram of an audio file as a float32 .npy [n_mels, frames].
+    Features(cli::features::Args),
+    /// Generate a synthetic GTZAN-layout dataset.
+    Synth(cli::synth::Args),
+    /// Train one model.
+    Run(cli::run::Args),
+    /// Evaluate a trained run (Burn) or an exported model (infer-core).
+    Eval(cli::eval::Args),
+    /// Apply an augmentation to a WAV file and write the result.
+    Augment(cli::augment::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Features(a) => cli::features::run(a),
+        Command::Synth(a) => cli::synth::run(a),
+        Command::Run(a) => cli::run::run(a),
+        Command::Eval(a) => cli::eval::run(a),
+        Command::Augment(a) => cli::augment::run(a),
+    }
+}
