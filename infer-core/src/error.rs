@@ -59,7 +59,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let msg = match self {
-            Error::ConfigUnsupportedFftSize => "front-end config: n_fft is not a supported power of two",
+            Error::ConfigUnsupportedFftSize => {
+                "front-end config: n_fft is not a supported power of two"
+            }
             Error::ConfigBadHop => "front-end config: hop_length must be in 1..=n_fft",
             Error::ConfigBadMelCount => "front-end config: n_mels must be in 1..=MAX_N_MELS",
             Error::ConfigBadFrequencyRange => {
