@@ -619,6 +619,37 @@ impl Progress {
     }
 }
 
+/// One optimisation step on a batch: forward, soft-target cross-entropy, backward, Adam.
+///
+/// `x`: `[b, 1, n_mels, frames]` on an autodiff device; `y`: `[b, classes]` target
+/// probabilities (one-hot, or mixed by mixup). Returns the updated model, the batch loss and the
+/// arg-max class of each example.
+pub fn train_step(
+    model: Model,
+    optim: &mut ModuleOptimizer,
+    x: Tensor<4>,
+    y: Tensor<2>,
+    lr: f64,
+) -> (Model, f64, Vec<i64>) {
+    let logits = model.forward(x); // [b, classes]
+    let pred = logits
+        .clone()
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .unwrap_or_default();
+    let loss = cross_entropy_with_logits(logits, y); // [1]
+    let loss_v = loss.clone().into_scalar::<f32>() as f64;
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    (optim.step(lr, model, grads), loss_v, pred)
+}
+
+/// The optimiser of every run: Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8).
+pub fn optimizer() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
+}
+
 /// Train a model as `cfg` says, writing `out_dir` (see docs/architecture.md), and return the
 /// test metrics. With `resume`, continue from the last complete checkpoint in `out_dir`.
 pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metrics> {
@@ -689,7 +720,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     let device = plain.clone().autodiff();
     device.seed(cfg.seed);
     let mut model = model_cfg.init(&device);
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut optim = optimizer();
     let mut state = TrainState {
         epochs_done: 0,
         rows: Vec::new(),
@@ -748,23 +779,13 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             apply_batch_stages(cfg, &mut x, &mut y, b, &mut rng);
             let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), &device);
             let yt = Tensor::<2>::from_data(TensorData::new(y, [b, n_classes]), &device);
-            let logits = model.forward(xt);
-            let pred = logits
-                .clone()
-                .argmax(1)
-                .into_data()
-                .convert::<i64>()
-                .try_into_vec::<i64>()
-                .unwrap_or_default();
-            let loss = cross_entropy_with_logits(logits, yt);
-            let loss_v = loss.clone().into_scalar::<f32>() as f64;
+            let (next, loss_v, pred) = train_step(model, &mut optim, xt, yt, cfg.lr);
+            model = next;
             ensure!(
                 loss_v.is_finite(),
                 "training diverged at epoch {}: loss {loss_v}",
                 epoch + 1
             );
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cfg.lr, model, grads);
             loss_sum += loss_v * b as f64;
             seen += b;
             correct += idx
