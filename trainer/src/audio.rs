@@ -271,7 +271,10 @@ fn read_wav(path: &Path) -> Result<(Vec<f32>, u32), AudioError> {
                 .map_err(|e| wav_err(path, e))?
         }
     };
-    Ok((downmix(interleaved, usize::from(spec.channels)), spec.sample_rate))
+    Ok((
+        downmix(interleaved, usize::from(spec.channels)),
+        spec.sample_rate,
+    ))
 }
 
 fn au_err(path: &Path, reason: &str) -> AudioError {
@@ -395,7 +398,9 @@ fn read_au(path: &Path) -> Result<(Vec<f32>, u32), AudioError> {
             .collect(),
         AuEncoding::Pcm32 => data
             .chunks_exact(width)
-            .map(|c| (f64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]])) / 2_147_483_648.0) as f32)
+            .map(|c| {
+                (f64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]])) / 2_147_483_648.0) as f32
+            })
             .collect(),
         AuEncoding::Float32 => data
             .chunks_exact(width)

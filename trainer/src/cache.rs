@@ -46,9 +46,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(&dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -115,10 +113,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
 /// data)`, data mel-major `[n_mels, frames]` (`data[m * frames + t]`).
 ///
 /// This is the single place where the trainer calls the front end.
-pub fn log_mel(
-    cfg: &FrontendConfig,
-    samples: &[f32],
-) -> Result<(usize, usize, Vec<f32>), String> {
+pub fn log_mel(cfg: &FrontendConfig, samples: &[f32]) -> Result<(usize, usize, Vec<f32>), String> {
     shim::log_mel(cfg, samples)
 }
 
@@ -623,13 +618,10 @@ impl CachedSet {
             len: self.entries.len(),
         };
         let &(ti, s) = self.entries.get(index).ok_or(out_of_range)?;
-        let t = self
-            .tracks
-            .get(ti as usize)
-            .ok_or(CacheError::OutOfRange {
-                index,
-                len: self.entries.len(),
-            })?;
+        let t = self.tracks.get(ti as usize).ok_or(CacheError::OutOfRange {
+            index,
+            len: self.entries.len(),
+        })?;
         let per = t.n_mels * t.frames;
         let mut f = File::open(&t.path).map_err(io(&t.path))?;
         let mut head = [0u8; HEADER_LEN as usize];
@@ -644,7 +636,9 @@ impl CachedSet {
             || h.frames as usize != t.frames
             || len != HEADER_LEN + h.payload_len
         {
-            return Err(corrupt("entry changed or truncated since the index was built"));
+            return Err(corrupt(
+                "entry changed or truncated since the index was built",
+            ));
         }
         f.seek(SeekFrom::Start(HEADER_LEN + 4 * (s as u64) * per as u64))
             .map_err(io(&t.path))?;
@@ -761,7 +755,12 @@ mod shim {
         let mel_lo = hz_to_mel(f64::from(cfg.f_min), htk);
         let mel_hi = hz_to_mel(f64::from(cfg.f_max), htk);
         let mel_f: Vec<f64> = (0..n_mels + 2)
-            .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64, htk))
+            .map(|i| {
+                mel_to_hz(
+                    mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64,
+                    htk,
+                )
+            })
             .collect();
         let mut fb = vec![0f64; n_mels * n_bins];
         for m in 0..n_mels {
@@ -799,7 +798,8 @@ mod shim {
             for (i, b) in inbuf.iter_mut().enumerate() {
                 *b = padded[t * hop + i] * window[i];
             }
-            fft.process(&mut inbuf, &mut spec).map_err(|e| e.to_string())?;
+            fft.process(&mut inbuf, &mut spec)
+                .map_err(|e| e.to_string())?;
             for (p, c) in power.iter_mut().zip(&spec) {
                 let mag2 = c.re * c.re + c.im * c.im;
                 *p = if cfg.power == 2 { mag2 } else { mag2.sqrt() };
@@ -807,8 +807,7 @@ mod shim {
             for m in 0..n_mels {
                 let row = &fb[m * n_bins..(m + 1) * n_bins];
                 let e: f64 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
-                out[m * frames + t] =
-                    (10.0 * e.max(f64::from(cfg.amin)).log10() - ref_db) as f32;
+                out[m * frames + t] = (10.0 * e.max(f64::from(cfg.amin)).log10() - ref_db) as f32;
             }
         }
         if let Some(top) = cfg.top_db {

@@ -270,9 +270,7 @@ impl Dataset {
     /// `entry`, e.g. `"jazz/jazz.00054.wav"` or `"jazz/jazz.00054"`.
     pub fn find(&self, entry: &str) -> Option<usize> {
         let key = track_key_of(entry)?;
-        self.tracks
-            .iter()
-            .position(|t| t.key(&self.genres) == key)
+        self.tracks.iter().position(|t| t.key(&self.genres) == key)
     }
 
     /// Number of tracks per genre.
@@ -307,9 +305,7 @@ pub fn track_key_of(entry: &str) -> Option<String> {
     let file = parts.next()?;
     let genre = parts.next()?;
     let stem = match file.rsplit_once('.') {
-        Some((stem, ext))
-            if ["wav", "au", "snd"].contains(&ext.to_ascii_lowercase().as_str()) =>
-        {
+        Some((stem, ext)) if ["wav", "au", "snd"].contains(&ext.to_ascii_lowercase().as_str()) => {
             stem
         }
         _ => file,

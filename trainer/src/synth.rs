@@ -114,9 +114,7 @@ pub fn ensure(
         let path = path.to_path_buf();
         move |source| SynthError::Io { path, source }
     };
-    let name = format!(
-        "synthetic-v{GENERATOR_VERSION}-{per_genre}x{seconds}s-seed{seed}"
-    );
+    let name = format!("synthetic-v{GENERATOR_VERSION}-{per_genre}x{seconds}s-seed{seed}");
     let dest = cache_root.join(name);
     if dest.join("genres").is_dir() {
         return Ok(dest);
@@ -751,9 +749,13 @@ fn style(genre: usize) -> Style {
         4 => Style {
             tempo: (78.0, 102.0),
             swing: (0.08, 0.25),
-            kick: [1.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.3],
+            kick: [
+                1.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.3,
+            ],
             snare: steps(BACKBEAT, 1.0),
-            hat: [0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3],
+            hat: [
+                0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3, 0.9, 0.3,
+            ],
             ride: false,
             crash: 0.0,
             kick_tone: (90.0, 45.0, 0.25),
@@ -777,8 +779,12 @@ fn style(genre: usize) -> Style {
         5 => Style {
             tempo: (95.0, 210.0),
             swing: (0.22, 0.33),
-            kick: [0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0],
-            snare: [0.0, 0.0, 0.15, 0.0, 0.2, 0.0, 0.1, 0.15, 0.0, 0.0, 0.2, 0.0, 0.2, 0.0, 0.15, 0.1],
+            kick: [
+                0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0,
+            ],
+            snare: [
+                0.0, 0.0, 0.15, 0.0, 0.2, 0.0, 0.1, 0.15, 0.0, 0.0, 0.2, 0.0, 0.2, 0.0, 0.15, 0.1,
+            ],
             hat: steps([X, O, O, O, X, O, X, O, X, O, O, O, X, O, X, O], 0.95),
             ride: true,
             crash: 0.05,
@@ -803,7 +809,9 @@ fn style(genre: usize) -> Style {
         6 => Style {
             tempo: (100.0, 200.0),
             swing: (0.0, 0.0),
-            kick: [1.0, 0.5, 0.9, 0.5, 0.6, 0.5, 0.9, 0.5, 1.0, 0.5, 0.9, 0.5, 0.6, 0.5, 0.9, 0.5],
+            kick: [
+                1.0, 0.5, 0.9, 0.5, 0.6, 0.5, 0.9, 0.5, 1.0, 0.5, 0.9, 0.5, 0.6, 0.5, 0.9, 0.5,
+            ],
             snare: steps(BACKBEAT, 1.0),
             hat: steps(EIGHTHS, 0.9),
             ride: false,
@@ -829,7 +837,9 @@ fn style(genre: usize) -> Style {
         7 => Style {
             tempo: (90.0, 128.0),
             swing: (0.0, 0.08),
-            kick: [1.0, 0.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.2, 1.0, 0.0, 0.5, 0.0, 0.3, 0.0, 0.0, 0.0],
+            kick: [
+                1.0, 0.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.2, 1.0, 0.0, 0.5, 0.0, 0.3, 0.0, 0.0, 0.0,
+            ],
             snare: steps(BACKBEAT, 1.0),
             hat: steps(EIGHTHS, 0.85),
             ride: false,
@@ -856,7 +866,9 @@ fn style(genre: usize) -> Style {
             tempo: (62.0, 95.0),
             swing: (0.05, 0.18),
             kick: steps([O, O, O, O, O, O, O, O, X, O, O, O, O, O, O, O], 1.0),
-            snare: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0],
+            snare: [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0,
+            ],
             hat: steps(EIGHTHS, 0.8),
             ride: false,
             crash: 0.0,
@@ -881,7 +893,9 @@ fn style(genre: usize) -> Style {
         _ => Style {
             tempo: (95.0, 160.0),
             swing: (0.0, 0.05),
-            kick: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 1.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0],
+            kick: [
+                1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 1.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0,
+            ],
             snare: steps(BACKBEAT, 1.0),
             hat: steps(EIGHTHS, 0.9),
             ride: false,
@@ -918,39 +932,114 @@ fn progression(genre: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<Chord> {
                 .collect()
         }
         1 => match pick(rng, 3) {
-            0 => vec![chord(0, &MAJ), chord(5, &MAJ), chord(7, &DOM7), chord(0, &MAJ)],
-            1 => vec![chord(0, &MAJ), chord(9, &MIN), chord(2, &MIN), chord(7, &DOM7)],
-            _ => vec![chord(0, &MIN), chord(5, &MIN), chord(7, &DOM7), chord(0, &MIN)],
+            0 => vec![
+                chord(0, &MAJ),
+                chord(5, &MAJ),
+                chord(7, &DOM7),
+                chord(0, &MAJ),
+            ],
+            1 => vec![
+                chord(0, &MAJ),
+                chord(9, &MIN),
+                chord(2, &MIN),
+                chord(7, &DOM7),
+            ],
+            _ => vec![
+                chord(0, &MIN),
+                chord(5, &MIN),
+                chord(7, &DOM7),
+                chord(0, &MIN),
+            ],
         },
         2 => match pick(rng, 2) {
-            0 => vec![chord(0, &MAJ), chord(5, &MAJ), chord(7, &MAJ), chord(0, &MAJ)],
-            _ => vec![chord(0, &MAJ), chord(0, &MAJ), chord(5, &MAJ), chord(7, &DOM7)],
+            0 => vec![
+                chord(0, &MAJ),
+                chord(5, &MAJ),
+                chord(7, &MAJ),
+                chord(0, &MAJ),
+            ],
+            _ => vec![
+                chord(0, &MAJ),
+                chord(0, &MAJ),
+                chord(5, &MAJ),
+                chord(7, &DOM7),
+            ],
         },
         3 => match pick(rng, 2) {
             0 => vec![chord(0, &MIN7), chord(5, &MIN7)],
-            _ => vec![chord(2, &MIN7), chord(7, &DOM7), chord(0, &MAJ7), chord(9, &MIN7)],
+            _ => vec![
+                chord(2, &MIN7),
+                chord(7, &DOM7),
+                chord(0, &MAJ7),
+                chord(9, &MIN7),
+            ],
         },
         4 => match pick(rng, 2) {
             0 => vec![chord(0, &MIN7), chord(8, &MAJ7)],
-            _ => vec![chord(0, &MIN), chord(3, &MAJ), chord(8, &MAJ), chord(7, &MIN)],
+            _ => vec![
+                chord(0, &MIN),
+                chord(3, &MAJ),
+                chord(8, &MAJ),
+                chord(7, &MIN),
+            ],
         },
         5 => match pick(rng, 2) {
-            0 => vec![chord(2, &MIN9), chord(7, &DOM9), chord(0, &MAJ7), chord(0, &MAJ7)],
-            _ => vec![chord(0, &MAJ7), chord(9, &DOM7), chord(2, &MIN7), chord(7, &DOM9)],
+            0 => vec![
+                chord(2, &MIN9),
+                chord(7, &DOM9),
+                chord(0, &MAJ7),
+                chord(0, &MAJ7),
+            ],
+            _ => vec![
+                chord(0, &MAJ7),
+                chord(9, &DOM7),
+                chord(2, &MIN7),
+                chord(7, &DOM9),
+            ],
         },
         6 => vec![chord(0, &POWER); 4],
         7 => match pick(rng, 2) {
-            0 => vec![chord(0, &MAJ), chord(7, &MAJ), chord(9, &MIN), chord(5, &MAJ)],
-            _ => vec![chord(9, &MIN), chord(5, &MAJ), chord(0, &MAJ), chord(7, &MAJ)],
+            0 => vec![
+                chord(0, &MAJ),
+                chord(7, &MAJ),
+                chord(9, &MIN),
+                chord(5, &MAJ),
+            ],
+            _ => vec![
+                chord(9, &MIN),
+                chord(5, &MAJ),
+                chord(0, &MAJ),
+                chord(7, &MAJ),
+            ],
         },
         8 => match pick(rng, 2) {
             0 => vec![chord(0, &MIN), chord(5, &MIN)],
-            _ => vec![chord(0, &MAJ), chord(5, &MAJ), chord(7, &MAJ), chord(5, &MAJ)],
+            _ => vec![
+                chord(0, &MAJ),
+                chord(5, &MAJ),
+                chord(7, &MAJ),
+                chord(5, &MAJ),
+            ],
         },
         _ => match pick(rng, 3) {
-            0 => vec![chord(0, &POWER), chord(5, &POWER), chord(7, &POWER), chord(5, &POWER)],
-            1 => vec![chord(0, &POWER), chord(10, &POWER), chord(5, &POWER), chord(0, &POWER)],
-            _ => vec![chord(0, &MAJ), chord(7, &MAJ), chord(5, &MAJ), chord(0, &MAJ)],
+            0 => vec![
+                chord(0, &POWER),
+                chord(5, &POWER),
+                chord(7, &POWER),
+                chord(5, &POWER),
+            ],
+            1 => vec![
+                chord(0, &POWER),
+                chord(10, &POWER),
+                chord(5, &POWER),
+                chord(0, &POWER),
+            ],
+            _ => vec![
+                chord(0, &MAJ),
+                chord(7, &MAJ),
+                chord(5, &MAJ),
+                chord(0, &MAJ),
+            ],
         },
     }
 }
@@ -1060,7 +1149,14 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
         for b in 0..n_bars {
             if st.crash > 0.0 && rng.random_bool(f64::from(st.crash)) {
                 let t = time_of(b, 0, &mut rng);
-                add_cymbal(&mut drums, t, 0.5 * hat_gain, 0.9, ride_base * 1.3, &mut noise);
+                add_cymbal(
+                    &mut drums,
+                    t,
+                    0.5 * hat_gain,
+                    0.9,
+                    ride_base * 1.3,
+                    &mut noise,
+                );
             }
             for k in 0..16 {
                 let vel = rng.random_range(0.75..1.0);
@@ -1086,7 +1182,14 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                 if rng.random::<f32>() < st.hat[k] {
                     let t = time_of(b, k, &mut rng);
                     if st.ride {
-                        add_cymbal(&mut drums, t, 0.35 * vel * hat_gain, hat_decay, ride_base, &mut noise);
+                        add_cymbal(
+                            &mut drums,
+                            t,
+                            0.35 * vel * hat_gain,
+                            hat_decay,
+                            ride_base,
+                            &mut noise,
+                        );
                     } else {
                         add_noise_hit(
                             &mut drums,
@@ -1110,8 +1213,16 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
     let bass_voice = Voice {
         wave: st.bass_wave,
         attack: 0.005,
-        decay: if bass_style == Bass::Sub808 { 0.5 } else { 0.25 },
-        sustain: if bass_style == Bass::Sustained { 0.8 } else { 0.3 },
+        decay: if bass_style == Bass::Sub808 {
+            0.5
+        } else {
+            0.25
+        },
+        sustain: if bass_style == Bass::Sustained {
+            0.8
+        } else {
+            0.3
+        },
         release: 0.04,
         cutoff: uniform(&mut rng, st.bass_cutoff),
         detune: 0.0,
@@ -1124,7 +1235,14 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
         let fifth = 7.0;
         let mut note = |k: usize, len_steps: f32, p: f32, rng: &mut Xoshiro256PlusPlus| {
             let t = time_of(b, k, rng);
-            add_note(&mut bass, t, len_steps * step, p, rng.random_range(0.8..1.0), &bass_voice);
+            add_note(
+                &mut bass,
+                t,
+                len_steps * step,
+                p,
+                rng.random_range(0.8..1.0),
+                &bass_voice,
+            );
         };
         match bass_style {
             Bass::None => {}
@@ -1135,11 +1253,21 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
             }
             Bass::RootFifth => {
                 for (i, k) in [0, 4, 8, 12].into_iter().enumerate() {
-                    note(k, 2.5, if i % 2 == 0 { r } else { r + fifth - 12.0 }, &mut rng);
+                    note(
+                        k,
+                        2.5,
+                        if i % 2 == 0 { r } else { r + fifth - 12.0 },
+                        &mut rng,
+                    );
                 }
             }
             Bass::Walking => {
-                let walk = [0.0, third, fifth, if rng.random_bool(0.5) { 9.0 } else { 11.0 }];
+                let walk = [
+                    0.0,
+                    third,
+                    fifth,
+                    if rng.random_bool(0.5) { 9.0 } else { 11.0 },
+                ];
                 for (i, k) in [0, 4, 8, 12].into_iter().enumerate() {
                     note(k, 3.6, r + walk[i], &mut rng);
                 }
@@ -1196,8 +1324,16 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
             Harmony::Strings | Harmony::Pad => {
                 let t = time_of(b, 0, &mut rng);
                 let v = Voice {
-                    wave: if harmony == Harmony::Strings { Wave::Saw } else { Wave::Square },
-                    vibrato: if harmony == Harmony::Strings { (0.08, 5.5) } else { (0.0, 0.0) },
+                    wave: if harmony == Harmony::Strings {
+                        Wave::Saw
+                    } else {
+                        Wave::Square
+                    },
+                    vibrato: if harmony == Harmony::Strings {
+                        (0.08, 5.5)
+                    } else {
+                        (0.0, 0.0)
+                    },
                     ..pad
                 };
                 for &p in &notes {
@@ -1214,7 +1350,13 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                     }
                 } else {
                     for k in 0..16 {
-                        let p = if k == 0 { 0.8 } else if genre == 5 { 0.18 } else { 0.12 };
+                        let p = if k == 0 {
+                            0.8
+                        } else if genre == 5 {
+                            0.18
+                        } else {
+                            0.12
+                        };
                         if rng.random::<f32>() < p {
                             let t = time_of(b, k, &mut rng);
                             for &q in &notes {
@@ -1228,7 +1370,15 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                 for k in [0, 4, 6, 8, 12, 14] {
                     let t = time_of(b, k, &mut rng);
                     for (j, &p) in notes.iter().enumerate() {
-                        add_pluck(&mut harm, t + 0.012 * j as f32, 2.0 * step, p, 0.3, pluck_bright, &mut noise);
+                        add_pluck(
+                            &mut harm,
+                            t + 0.012 * j as f32,
+                            2.0 * step,
+                            p,
+                            0.3,
+                            pluck_bright,
+                            &mut noise,
+                        );
                     }
                 }
             }
@@ -1237,7 +1387,15 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                     let t = time_of(b, k, &mut rng);
                     let six = if k % 4 == 2 { 9.0 } else { 7.0 };
                     for p in [notes[0], notes[0] + six] {
-                        add_pluck(&mut harm, t, 1.8 * step, p - 12.0, 0.4, pluck_bright, &mut noise);
+                        add_pluck(
+                            &mut harm,
+                            t,
+                            1.8 * step,
+                            p - 12.0,
+                            0.4,
+                            pluck_bright,
+                            &mut noise,
+                        );
                     }
                 }
             }
@@ -1265,7 +1423,14 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                     };
                     let t = time_of(b, k, &mut rng);
                     for &p in &notes {
-                        add_note(&mut harm, t, 0.9 * stride as f32 * step, p - 12.0 + riff, 0.35, &v);
+                        add_note(
+                            &mut harm,
+                            t,
+                            0.9 * stride as f32 * step,
+                            p - 12.0 + riff,
+                            0.35,
+                            &v,
+                        );
                     }
                 }
             }

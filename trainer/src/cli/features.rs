@@ -83,6 +83,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (n_mels, frames, data) = cache::log_mel(&cfg, &samples)
         .map_err(|e| anyhow::anyhow!("{}: front end: {e}", file.display()))?;
     crate::npy::write_f32(out, &[n_mels, frames], &data)?;
-    eprintln!("{}: [{n_mels}, {frames}] -> {}", file.display(), out.display());
+    eprintln!(
+        "{}: [{n_mels}, {frames}] -> {}",
+        file.display(),
+        out.display()
+    );
     Ok(())
 }
