@@ -74,12 +74,12 @@ fn noise_uniform_sigma_per_clip() {
     assert!((mean - 0.008).abs() < 5.0 * se, "mean {mean}");
 }
 
-/// mixup: every target row sums to 1; each row is lambda * own + (1 - lambda)
-/// * partner for inputs and targets alike; and lambda's empirical mean and
-/// variance match Beta(alpha, alpha) (mean 1/2, variance 1/(4(2 alpha + 1)))
-/// within 5 standard errors: SE(mean) = sqrt(var / N), SE(variance) =
-/// sqrt((mu4 - var^2) / N) with mu4 = var^2 (3 - 6 / (2 alpha + 3)) for a
-/// symmetric Beta.
+/// mixup: every target row sums to 1; each row is `lambda * own + (1 -
+/// lambda) * partner` for inputs and targets alike; and lambda's empirical
+/// mean and variance match Beta(alpha, alpha) (mean 1/2, variance
+/// 1/(4(2 alpha + 1))) within 5 standard errors: SE(mean) = sqrt(var / N),
+/// SE(variance) = sqrt((mu4 - var^2) / N) with
+/// mu4 = var^2 (3 - 6 / (2 alpha + 3)) for a symmetric Beta.
 #[test]
 fn mixup_rows_and_lambda_distribution() {
     let (batch, classes, features) = (8usize, 10usize, 5usize);

@@ -88,6 +88,7 @@ fn mel_filterbank(sr: f64, n_fft: usize, n_mels: usize) -> Vec<Vec<f64>> {
 /// `ref=1, amin=1e-10` and the given `top_db`: centred zero-padded STFT
 /// (periodic Hann, n_fft 2048, hop 512), power 2, 128 Slaney mel bands.
 /// Returns `[n_mels][frames]`.
+#[allow(clippy::needless_range_loop)]
 pub fn log_mel(y: &[f32], top_db: Option<f64>) -> Vec<Vec<f64>> {
     let (n_fft, hop, n_mels) = (2048usize, 512usize, 128usize);
     let fb = mel_filterbank(22050.0, n_fft, n_mels);
