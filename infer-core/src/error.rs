@@ -33,6 +33,9 @@ pub enum Error {
     OutputTooSmall,
     /// A streaming call came in the wrong order (e.g. push after finish).
     StreamState,
+    /// `top_db` needs the maximum of the whole output, which a stream does
+    /// not know; the streaming front end rejects it (apply it afterwards).
+    StreamTopDbUnsupported,
     // ---- model file ----
     /// The file ends before the structure it announces.
     ModelTruncated,
@@ -59,7 +62,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let msg = match self {
-            Error::ConfigUnsupportedFftSize => "front-end config: n_fft is not a supported power of two",
+            Error::ConfigUnsupportedFftSize => {
+                "front-end config: n_fft is not a supported power of two"
+            }
             Error::ConfigBadHop => "front-end config: hop_length must be in 1..=n_fft",
             Error::ConfigBadMelCount => "front-end config: n_mels must be in 1..=MAX_N_MELS",
             Error::ConfigBadFrequencyRange => {
@@ -75,6 +80,9 @@ impl fmt::Display for Error {
             Error::InputNotFinite => "input: NaN or infinite sample",
             Error::OutputTooSmall => "output buffer too small",
             Error::StreamState => "stream: call out of order",
+            Error::StreamTopDbUnsupported => {
+                "stream: top_db needs the whole output; unsupported when streaming"
+            }
             Error::ModelTruncated => "model: file truncated",
             Error::ModelBadMagic => "model: bad magic bytes (not a tinygenre model)",
             Error::ModelVersionUnsupported => "model: unsupported format version",

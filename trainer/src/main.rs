@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use trainer::cli;
 
 #[derive(Parser)]
-#[command(name = "trainer", version, about = "tinygenre: music genre classification, from workstation to microcontroller")]
+#[command(
+    name = "trainer",
+    version,
+    about = "tinygenre: music genre classification, from workstation to microcontroller"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
