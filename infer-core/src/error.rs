@@ -33,6 +33,9 @@ pub enum Error {
     OutputTooSmall,
     /// A streaming call came in the wrong order (e.g. push after finish).
     StreamState,
+    /// `top_db` needs the maximum of the whole output, which a stream does
+    /// not know; the streaming front end rejects it (apply it afterwards).
+    StreamTopDbUnsupported,
     // ---- model file ----
     /// The file ends before the structure it announces.
     ModelTruncated,
@@ -77,6 +80,9 @@ impl fmt::Display for Error {
             Error::InputNotFinite => "input: NaN or infinite sample",
             Error::OutputTooSmall => "output buffer too small",
             Error::StreamState => "stream: call out of order",
+            Error::StreamTopDbUnsupported => {
+                "stream: top_db needs the whole output; unsupported when streaming"
+            }
             Error::ModelTruncated => "model: file truncated",
             Error::ModelBadMagic => "model: bad magic bytes (not a tinygenre model)",
             Error::ModelVersionUnsupported => "model: unsupported format version",

@@ -1,1 +1,822 @@
-//! (being written)
+//! Feature cache: log-mel segments computed once with the front end and stored on
+//! disk, one file per (track, key).
+//!
+//! # What is stored
+//! Each segment's waveform goes through the front end on its own (centre-padded
+//! with zeros at both ends), exactly as the device classifies a 3 s segment. A
+//! segment's spectrogram is therefore *not* a slice of the whole-track
+//! spectrogram: the frames near its edges differ.
+//!
+//! # Key
+//! blake3 of: the file's content hash (blake3), the front-end configuration, the
+//! segmentation, and the waveform transform's key (if any). Any change of one of
+//! them gives another entry; stale entries are simply never read again.
+//!
+//! # File format (`<dir>/<k[0..2]>/<k>.feat`)
+//! `b"TGFEAT01"`, `n_mels: u32`, `frames: u32`, `n_segments: u32`,
+//! `payload_len: u64`, `blake3(payload): [u8; 32]` (all little-endian), then the
+//! payload: `n_segments` blocks of `[n_mels, frames]` f32 (little-endian). Files are
+//! written to a temporary file in the same folder and renamed, so a crash leaves no
+//! partial entry under the final name; a truncated or corrupted entry (length or
+//! checksum mismatch) is detected, reported and recomputed; orphan temporary files
+//! are never read.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::audio::{self, AudioError};
+use crate::dataset::{Skipped, Track};
+use crate::segment::{SegmentConfig, SegmentError};
+
+pub use shim::FrontendConfig;
+
+const MAGIC: &[u8; 8] = b"TGFEAT01";
+const HEADER_LEN: u64 = 8 + 4 + 4 + 4 + 8 + 32;
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+/// flushed, then renamed over `path`. The folder is created if needed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(&dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_data()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Errors of the feature cache; each names the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// Decoding the audio failed.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// The segmentation is invalid.
+    #[error("{path}: {source}")]
+    Segment {
+        /// The track.
+        path: PathBuf,
+        /// What is wrong.
+        source: SegmentError,
+    },
+    /// The front end rejected the configuration or the input.
+    #[error("{path}: front end: {reason}")]
+    Frontend {
+        /// The track (or the cache entry).
+        path: PathBuf,
+        /// The front end's error.
+        reason: String,
+    },
+    /// Reading or writing a cache file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A cache entry is truncated or corrupt (it is recomputed by `features` and
+    /// `precompute`; `CachedSet::load` reports it).
+    #[error("{path}: corrupt cache entry: {reason}")]
+    Corrupt {
+        /// The entry.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An index out of range.
+    #[error("segment index {index} out of range (set holds {len})")]
+    OutOfRange {
+        /// The index asked for.
+        index: usize,
+        /// The number of entries.
+        len: usize,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
+    move |source| CacheError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The log-mel spectrogram of `samples` with the front end: `(n_mels, frames,
+/// data)`, data mel-major `[n_mels, frames]` (`data[m * frames + t]`).
+///
+/// This is the single place where the trainer calls the front end.
+pub fn log_mel(
+    cfg: &FrontendConfig,
+    samples: &[f32],
+) -> Result<(usize, usize, Vec<f32>), String> {
+    shim::log_mel(cfg, samples)
+}
+
+/// A waveform augmentation applied to a whole track before segmentation and the
+/// front end. Its key is part of the cache key, so it must change whenever the
+/// output would (e.g. include the copy index and the seed).
+pub trait WaveTransform: Sync {
+    /// A string identifying this transform and its parameters.
+    fn key(&self) -> String;
+    /// Transforms the track's samples in place (the length may change).
+    fn apply(&self, track: &Track, samples: &mut Vec<f32>, sample_rate: u32);
+}
+
+/// The log-mel segments of one track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackFeatures {
+    /// Mel bands.
+    pub n_mels: usize,
+    /// Frames per segment.
+    pub frames: usize,
+    /// Each segment `[n_mels, frames]`, mel-major.
+    pub segments: Vec<Vec<f32>>,
+}
+
+/// A disk cache of log-mel segments (see the module docs).
+#[derive(Debug)]
+pub struct FeatureCache {
+    dir: PathBuf,
+    computed: AtomicUsize,
+    reused: AtomicUsize,
+}
+
+/// Header of a cache entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EntryHeader {
+    n_mels: u32,
+    frames: u32,
+    n_segments: u32,
+    payload_len: u64,
+    checksum: [u8; 32],
+}
+
+impl EntryHeader {
+    fn encode(&self) -> Vec<u8> {
+        let mut h = Vec::with_capacity(HEADER_LEN as usize);
+        h.extend_from_slice(MAGIC);
+        h.extend_from_slice(&self.n_mels.to_le_bytes());
+        h.extend_from_slice(&self.frames.to_le_bytes());
+        h.extend_from_slice(&self.n_segments.to_le_bytes());
+        h.extend_from_slice(&self.payload_len.to_le_bytes());
+        h.extend_from_slice(&self.checksum);
+        h
+    }
+
+    fn decode(b: &[u8]) -> Option<EntryHeader> {
+        if b.len() < HEADER_LEN as usize || &b[..8] != MAGIC {
+            return None;
+        }
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&b[20..28]);
+        let mut checksum = [0u8; 32];
+        checksum.copy_from_slice(&b[28..60]);
+        let h = EntryHeader {
+            n_mels: u32_at(8),
+            frames: u32_at(12),
+            n_segments: u32_at(16),
+            payload_len: u64::from_le_bytes(len),
+            checksum,
+        };
+        let expected = 4 * u64::from(h.n_mels) * u64::from(h.frames) * u64::from(h.n_segments);
+        (expected == h.payload_len).then_some(h)
+    }
+}
+
+/// What [`FeatureCache::ensure`] knows about one stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EntryInfo {
+    path: PathBuf,
+    n_mels: usize,
+    frames: usize,
+    n_segments: usize,
+}
+
+/// blake3 of a file's contents.
+pub fn content_hash(path: &Path) -> Result<blake3::Hash, CacheError> {
+    let mut f = File::open(path).map_err(io(path))?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize())
+}
+
+/// The cache key of a track's features (see the module docs).
+pub fn cache_key(
+    content: &blake3::Hash,
+    cfg: &FrontendConfig,
+    seg: &SegmentConfig,
+    transform: Option<&dyn WaveTransform>,
+) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(b"tinygenre feature cache v1\0");
+    h.update(content.as_bytes());
+    h.update(b"\0frontend\0");
+    h.update(format!("{cfg:?}").as_bytes());
+    h.update(b"\0segments\0");
+    h.update(seg.key().as_bytes());
+    h.update(b"\0transform\0");
+    if let Some(t) = transform {
+        h.update(t.key().as_bytes());
+    }
+    h.finalize()
+}
+
+/// Computes a track's segments: decode, transform, cut, front end per segment.
+fn compute(
+    track: &Track,
+    cfg: &FrontendConfig,
+    seg: &SegmentConfig,
+    transform: Option<&dyn WaveTransform>,
+) -> Result<TrackFeatures, CacheError> {
+    let mut samples = audio::load_mono(&track.path, cfg.sample_rate)?;
+    if let Some(t) = transform {
+        t.apply(track, &mut samples, cfg.sample_rate);
+    }
+    let cut = seg
+        .cut(&samples, cfg.sample_rate)
+        .map_err(|source| CacheError::Segment {
+            path: track.path.clone(),
+            source,
+        })?;
+    if cut.padded {
+        eprintln!(
+            "warning: {}: {:.2} s is shorter than one {} s segment; zero-padded",
+            track.path.display(),
+            samples.len() as f64 / f64::from(cfg.sample_rate),
+            seg.seconds
+        );
+    }
+    let mut n_mels = 0;
+    let mut frames = 0;
+    let mut segments = Vec::with_capacity(cut.segments.len());
+    for s in &cut.segments {
+        let (m, f, data) = log_mel(cfg, s).map_err(|reason| CacheError::Frontend {
+            path: track.path.clone(),
+            reason,
+        })?;
+        n_mels = m;
+        frames = f;
+        segments.push(data);
+    }
+    Ok(TrackFeatures {
+        n_mels,
+        frames,
+        segments,
+    })
+}
+
+impl FeatureCache {
+    /// Opens (creating it if needed) the cache folder `dir`.
+    pub fn open(dir: &Path) -> Result<FeatureCache, CacheError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        Ok(FeatureCache {
+            dir: dir.to_path_buf(),
+            computed: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
+        })
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `(computed, reused)`: entries computed and entries read back since `open`.
+    pub fn stats(&self) -> (usize, usize) {
+        (
+            self.computed.load(Ordering::Relaxed),
+            self.reused.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The file that holds (or will hold) the entry with `key`.
+    pub fn path_for_key(&self, key: &blake3::Hash) -> PathBuf {
+        let hex = key.to_hex();
+        self.dir.join(&hex[..2]).join(format!("{hex}.feat"))
+    }
+
+    /// The file of `track`'s entry for this configuration (hashes the track's file).
+    pub fn entry_path(
+        &self,
+        track: &Track,
+        cfg: &FrontendConfig,
+        seg: &SegmentConfig,
+        transform: Option<&dyn WaveTransform>,
+    ) -> Result<PathBuf, CacheError> {
+        let content = content_hash(&track.path)?;
+        Ok(self.path_for_key(&cache_key(&content, cfg, seg, transform)))
+    }
+
+    /// The log-mel segments of `track`, read from the cache or computed (and
+    /// stored) when absent, truncated or corrupt.
+    pub fn features(
+        &self,
+        track: &Track,
+        cfg: &FrontendConfig,
+        seg: &SegmentConfig,
+        transform: Option<&dyn WaveTransform>,
+    ) -> Result<TrackFeatures, CacheError> {
+        let path = self.entry_path(track, cfg, seg, transform)?;
+        match read_entry(&path) {
+            Ok(Some(f)) => {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(f);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("warning: {e}; recomputing"),
+        }
+        let f = compute(track, cfg, seg, transform)?;
+        write_entry(&path, &f)?;
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        Ok(f)
+    }
+
+    /// Makes sure `track`'s entry exists and is intact (full checksum check),
+    /// computing it otherwise; returns its layout without keeping the data.
+    fn ensure(
+        &self,
+        track: &Track,
+        cfg: &FrontendConfig,
+        seg: &SegmentConfig,
+        transform: Option<&dyn WaveTransform>,
+    ) -> Result<EntryInfo, CacheError> {
+        let path = self.entry_path(track, cfg, seg, transform)?;
+        let f = match read_entry(&path) {
+            Ok(Some(f)) => {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                f
+            }
+            other => {
+                if let Err(e) = other {
+                    eprintln!("warning: {e}; recomputing");
+                }
+                let f = compute(track, cfg, seg, transform)?;
+                write_entry(&path, &f)?;
+                self.computed.fetch_add(1, Ordering::Relaxed);
+                f
+            }
+        };
+        Ok(EntryInfo {
+            path,
+            n_mels: f.n_mels,
+            frames: f.frames,
+            n_segments: f.segments.len(),
+        })
+    }
+
+    /// Computes (in parallel, with a progress bar on a terminal and plain log lines
+    /// otherwise) every missing entry of `tracks`, and returns the index of their
+    /// segments. Tracks whose audio fails to decode are skipped with one warning
+    /// line each and listed in [`CachedSet::skipped`]; cache I/O errors abort.
+    pub fn precompute(
+        &self,
+        tracks: &[Track],
+        cfg: &FrontendConfig,
+        seg: &SegmentConfig,
+        transform: Option<&dyn WaveTransform>,
+    ) -> Result<CachedSet, CacheError> {
+        let start = Instant::now();
+        let (computed0, reused0) = self.stats();
+        let n = tracks.len() as u64;
+        let tty = std::io::stderr().is_terminal();
+        let bar = if tty {
+            let b = indicatif::ProgressBar::new(n);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "features {bar:40} {pos}/{len} tracks [{elapsed_precise} < {eta_precise}]",
+            ) {
+                b.set_style(style);
+            }
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let done = AtomicUsize::new(0);
+        let step = (tracks.len() / 10).max(1);
+        let results: Vec<Result<EntryInfo, CacheError>> = tracks
+            .par_iter()
+            .map(|t| {
+                let r = self.ensure(t, cfg, seg, transform);
+                bar.inc(1);
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if !tty && (d % step == 0 || d == tracks.len()) {
+                    eprintln!("features: {d}/{} tracks", tracks.len());
+                }
+                r
+            })
+            .collect();
+        bar.finish_and_clear();
+
+        let mut set = CachedSet::default();
+        for (t, r) in tracks.iter().zip(results) {
+            match r {
+                Ok(info) => {
+                    if set.n_mels == 0 {
+                        set.n_mels = info.n_mels;
+                    }
+                    let ti = set.tracks.len() as u32;
+                    for s in 0..info.n_segments {
+                        set.entries.push((ti, s as u32));
+                    }
+                    set.tracks.push(CachedTrack {
+                        id: t.id,
+                        genre: t.genre,
+                        path: info.path,
+                        n_mels: info.n_mels,
+                        frames: info.frames,
+                    });
+                }
+                Err(e @ (CacheError::Audio(_) | CacheError::Frontend { .. })) => {
+                    eprintln!("warning: skipping {}: {e}", t.path.display());
+                    set.skipped.push(Skipped {
+                        path: t.path.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (computed1, reused1) = self.stats();
+        set.computed = computed1 - computed0;
+        set.reused = reused1 - reused0;
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "features: {} tracks ({} computed, {} from cache, {} skipped), {} segments, {:.1} s ({:.1} tracks/s)",
+            tracks.len(),
+            set.computed,
+            set.reused,
+            set.skipped.len(),
+            set.entries.len(),
+            secs,
+            tracks.len() as f64 / secs.max(1e-9)
+        );
+        Ok(set)
+    }
+}
+
+/// Reads a whole entry, verifying length and checksum. `Ok(None)`: no entry.
+fn read_entry(path: &Path) -> Result<Option<TrackFeatures>, CacheError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let corrupt = |reason: &str| CacheError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let h = EntryHeader::decode(&bytes).ok_or_else(|| corrupt("bad header"))?;
+    let payload = &bytes[HEADER_LEN as usize..];
+    if payload.len() as u64 != h.payload_len {
+        return Err(corrupt(&format!(
+            "payload holds {} bytes, header says {}",
+            payload.len(),
+            h.payload_len
+        )));
+    }
+    if blake3::hash(payload).as_bytes() != &h.checksum {
+        return Err(corrupt("checksum mismatch"));
+    }
+    let per = h.n_mels as usize * h.frames as usize;
+    let values: Vec<f32> = payload
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let segments = if per == 0 {
+        vec![Vec::new(); h.n_segments as usize]
+    } else {
+        values.chunks_exact(per).map(<[f32]>::to_vec).collect()
+    };
+    Ok(Some(TrackFeatures {
+        n_mels: h.n_mels as usize,
+        frames: h.frames as usize,
+        segments,
+    }))
+}
+
+fn write_entry(path: &Path, f: &TrackFeatures) -> Result<(), CacheError> {
+    let mut payload = Vec::with_capacity(4 * f.n_mels * f.frames * f.segments.len());
+    for s in &f.segments {
+        if s.len() != f.n_mels * f.frames {
+            return Err(CacheError::Frontend {
+                path: path.to_path_buf(),
+                reason: "segments of different lengths in one track".to_string(),
+            });
+        }
+        for v in s {
+            payload.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let header = EntryHeader {
+        n_mels: f.n_mels as u32,
+        frames: f.frames as u32,
+        n_segments: f.segments.len() as u32,
+        payload_len: payload.len() as u64,
+        checksum: *blake3::hash(&payload).as_bytes(),
+    };
+    let mut bytes = header.encode();
+    bytes.extend_from_slice(&payload);
+    write_atomic(path, &bytes).map_err(io(path))
+}
+
+/// One track of a [`CachedSet`].
+#[derive(Debug, Clone)]
+struct CachedTrack {
+    id: usize,
+    genre: usize,
+    path: PathBuf,
+    n_mels: usize,
+    frames: usize,
+}
+
+/// One segment of a [`CachedSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentRef {
+    /// Track id (index into `Dataset::tracks`).
+    pub track: usize,
+    /// Genre label.
+    pub genre: usize,
+    /// Segment index within the track.
+    pub segment: usize,
+    /// Mel bands.
+    pub n_mels: usize,
+    /// Frames of this segment.
+    pub frames: usize,
+}
+
+/// An index of cached segments, `(track, segment)` per entry, that loads one
+/// segment at a time from the per-track cache files: memory holds only the index,
+/// never the features.
+///
+/// `load` reads just the segment's bytes (a seek and a read), checking the file's
+/// header and length but not its checksum (verified when the set was built by
+/// [`FeatureCache::precompute`]).
+#[derive(Debug, Clone, Default)]
+pub struct CachedSet {
+    /// Mel bands (of the first track; all tracks share the front end).
+    pub n_mels: usize,
+    tracks: Vec<CachedTrack>,
+    entries: Vec<(u32, u32)>,
+    /// Tracks whose audio could not be decoded.
+    pub skipped: Vec<Skipped>,
+    /// Entries computed while building this set.
+    pub computed: usize,
+    /// Entries found intact in the cache while building this set.
+    pub reused: usize,
+}
+
+impl CachedSet {
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the set holds no segment.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of tracks.
+    pub fn n_tracks(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// The segment at `index`.
+    pub fn entry(&self, index: usize) -> Option<SegmentRef> {
+        let &(ti, s) = self.entries.get(index)?;
+        let t = self.tracks.get(ti as usize)?;
+        Some(SegmentRef {
+            track: t.id,
+            genre: t.genre,
+            segment: s as usize,
+            n_mels: t.n_mels,
+            frames: t.frames,
+        })
+    }
+
+    /// Every segment, in order.
+    pub fn entries(&self) -> impl Iterator<Item = SegmentRef> + '_ {
+        (0..self.len()).filter_map(|i| self.entry(i))
+    }
+
+    /// The log-mel of segment `index`, `[n_mels, frames]` mel-major.
+    pub fn load(&self, index: usize) -> Result<Vec<f32>, CacheError> {
+        let out_of_range = CacheError::OutOfRange {
+            index,
+            len: self.entries.len(),
+        };
+        let &(ti, s) = self.entries.get(index).ok_or(out_of_range)?;
+        let t = self
+            .tracks
+            .get(ti as usize)
+            .ok_or(CacheError::OutOfRange {
+                index,
+                len: self.entries.len(),
+            })?;
+        let per = t.n_mels * t.frames;
+        let mut f = File::open(&t.path).map_err(io(&t.path))?;
+        let mut head = [0u8; HEADER_LEN as usize];
+        f.read_exact(&mut head).map_err(io(&t.path))?;
+        let corrupt = |reason: &str| CacheError::Corrupt {
+            path: t.path.clone(),
+            reason: reason.to_string(),
+        };
+        let h = EntryHeader::decode(&head).ok_or_else(|| corrupt("bad header"))?;
+        let len = f.metadata().map_err(io(&t.path))?.len();
+        if h.n_mels as usize != t.n_mels
+            || h.frames as usize != t.frames
+            || len != HEADER_LEN + h.payload_len
+        {
+            return Err(corrupt("entry changed or truncated since the index was built"));
+        }
+        f.seek(SeekFrom::Start(HEADER_LEN + 4 * (s as u64) * per as u64))
+            .map_err(io(&t.path))?;
+        let mut bytes = vec![0u8; 4 * per];
+        f.read_exact(&mut bytes).map_err(io(&t.path))?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+}
+
+/// TEMPORARY stand-in for `infer_core::frontend::LogMel` while the front end is
+/// being written (same contract: librosa's `melspectrogram` + `power_to_db`).
+/// Replaced by infer-core's front end before merge.
+mod shim {
+    use realfft::RealFftPlanner;
+
+    /// Mel scale.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub enum MelScale {
+        /// Slaney.
+        Slaney,
+        /// HTK.
+        Htk,
+    }
+    /// Filter normalisation.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub enum MelNorm {
+        /// Slaney area normalisation.
+        Slaney,
+        /// None.
+        None,
+    }
+    /// Front-end configuration (mirror of infer-core's).
+    #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[allow(missing_docs)]
+    pub struct FrontendConfig {
+        pub sample_rate: u32,
+        pub n_fft: u32,
+        pub hop_length: u32,
+        pub n_mels: u32,
+        pub f_min: f32,
+        pub f_max: f32,
+        pub mel_scale: MelScale,
+        pub norm: MelNorm,
+        pub power: u8,
+        pub ref_db: f32,
+        pub amin: f32,
+        pub top_db: Option<f32>,
+        pub center: bool,
+    }
+    impl FrontendConfig {
+        /// librosa defaults.
+        pub const DEFAULT: FrontendConfig = FrontendConfig {
+            sample_rate: 22050,
+            n_fft: 2048,
+            hop_length: 512,
+            n_mels: 128,
+            f_min: 0.0,
+            f_max: 11025.0,
+            mel_scale: MelScale::Slaney,
+            norm: MelNorm::Slaney,
+            power: 2,
+            ref_db: 1.0,
+            amin: 1e-10,
+            top_db: None,
+            center: true,
+        };
+        /// n_fft 1024, HTK, no norm.
+        pub const HTK1024: FrontendConfig = FrontendConfig {
+            n_fft: 1024,
+            mel_scale: MelScale::Htk,
+            norm: MelNorm::None,
+            ..FrontendConfig::DEFAULT
+        };
+    }
+
+    fn hz_to_mel(f: f64, htk: bool) -> f64 {
+        if htk {
+            return 2595.0 * (1.0 + f / 700.0).log10();
+        }
+        let f_sp = 200.0 / 3.0;
+        let logstep = 6.4f64.ln() / 27.0;
+        if f >= 1000.0 {
+            15.0 + (f / 1000.0).ln() / logstep
+        } else {
+            f / f_sp
+        }
+    }
+    fn mel_to_hz(m: f64, htk: bool) -> f64 {
+        if htk {
+            return 700.0 * (10f64.powf(m / 2595.0) - 1.0);
+        }
+        let f_sp = 200.0 / 3.0;
+        let logstep = 6.4f64.ln() / 27.0;
+        if m >= 15.0 {
+            1000.0 * (logstep * (m - 15.0)).exp()
+        } else {
+            f_sp * m
+        }
+    }
+
+    pub fn log_mel(cfg: &FrontendConfig, x: &[f32]) -> Result<(usize, usize, Vec<f32>), String> {
+        let n_fft = cfg.n_fft as usize;
+        let hop = cfg.hop_length as usize;
+        let n_mels = cfg.n_mels as usize;
+        if x.is_empty() {
+            return Err("input: no samples".into());
+        }
+        let htk = cfg.mel_scale == MelScale::Htk;
+        let n_bins = n_fft / 2 + 1;
+        let sr = f64::from(cfg.sample_rate);
+        let mel_lo = hz_to_mel(f64::from(cfg.f_min), htk);
+        let mel_hi = hz_to_mel(f64::from(cfg.f_max), htk);
+        let mel_f: Vec<f64> = (0..n_mels + 2)
+            .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64, htk))
+            .collect();
+        let mut fb = vec![0f64; n_mels * n_bins];
+        for m in 0..n_mels {
+            let enorm = if cfg.norm == MelNorm::Slaney {
+                2.0 / (mel_f[m + 2] - mel_f[m])
+            } else {
+                1.0
+            };
+            for k in 0..n_bins {
+                let f = k as f64 * sr / n_fft as f64;
+                let lower = (f - mel_f[m]) / (mel_f[m + 1] - mel_f[m]);
+                let upper = (mel_f[m + 2] - f) / (mel_f[m + 2] - mel_f[m + 1]);
+                fb[m * n_bins + k] = lower.min(upper).max(0.0) * enorm;
+            }
+        }
+        let pad = if cfg.center { n_fft / 2 } else { 0 };
+        let mut padded = vec![0f64; x.len() + 2 * pad];
+        for (p, &v) in padded[pad..].iter_mut().zip(x) {
+            *p = f64::from(v);
+        }
+        if padded.len() < n_fft {
+            return Err("input: shorter than one frame".into());
+        }
+        let frames = 1 + (padded.len() - n_fft) / hop;
+        let window: Vec<f64> = (0..n_fft)
+            .map(|n| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / n_fft as f64).cos())
+            .collect();
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
+        let mut inbuf = fft.make_input_vec();
+        let mut spec = fft.make_output_vec();
+        let mut power = vec![0f64; n_bins];
+        let mut out = vec![0f32; n_mels * frames];
+        let ref_db = 10.0 * f64::from(cfg.ref_db).max(f64::from(cfg.amin)).log10();
+        for t in 0..frames {
+            for (i, b) in inbuf.iter_mut().enumerate() {
+                *b = padded[t * hop + i] * window[i];
+            }
+            fft.process(&mut inbuf, &mut spec).map_err(|e| e.to_string())?;
+            for (p, c) in power.iter_mut().zip(&spec) {
+                let mag2 = c.re * c.re + c.im * c.im;
+                *p = if cfg.power == 2 { mag2 } else { mag2.sqrt() };
+            }
+            for m in 0..n_mels {
+                let row = &fb[m * n_bins..(m + 1) * n_bins];
+                let e: f64 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
+                out[m * frames + t] =
+                    (10.0 * e.max(f64::from(cfg.amin)).log10() - ref_db) as f32;
+            }
+        }
+        if let Some(top) = cfg.top_db {
+            let max = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            for v in &mut out {
+                *v = v.max(max - top);
+            }
+        }
+        Ok((n_mels, frames, out))
+    }
+}

@@ -1,0 +1,108 @@
+//! The baseline CNN of Cheng et al. (2020), as used by the study.
+//!
+//! Five blocks of `conv 3x3 (stride 1, pad 1) -> ReLU -> max-pool 2x2 -> dropout 0.5` with
+//! 128, 64, 32, 16 and 8 channels, then flatten and one dense layer to the classes. On the study's
+//! input `[batch, 1, 128, 130]` (3 s of log-mel) the five floor-pools leave `[batch, 8, 4, 4]`,
+//! i.e. 128 features. Optional positional encodings: see [`super::posenc`].
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::prelude::*;
+
+use super::posenc::{self, PosEnc};
+
+/// Channels of the five convolution blocks.
+pub const CHANNELS: [usize; 5] = [128, 64, 32, 16, 8];
+/// Dropout probability after every block.
+pub const DROPOUT: f64 = 0.5;
+
+/// Spatial size after the five 2x2 floor-pools.
+pub fn pooled(n: usize) -> usize {
+    (0..CHANNELS.len()).fold(n, |n, _| n / 2)
+}
+
+/// The baseline CNN.
+#[derive(Module, Debug)]
+pub struct Baseline {
+    /// The five 3x3 convolutions (PyTorch names `convs.{i}`).
+    pub convs: Vec<Conv2d>,
+    /// The classifier `[8 * h * w] -> classes` (PyTorch name `dense`).
+    pub dense: Linear,
+    pool: MaxPool2d,
+    dropout: Dropout,
+    relu: Relu,
+    /// Positional encoding applied to the input.
+    #[module(skip)]
+    pub posenc: PosEnc,
+}
+
+impl Baseline {
+    /// A freshly initialised baseline for inputs `[batch, 1, n_mels, frames]`.
+    pub fn new(
+        n_classes: usize,
+        n_mels: usize,
+        frames: usize,
+        posenc: PosEnc,
+        device: &Device,
+    ) -> Self {
+        let mut convs = Vec::with_capacity(CHANNELS.len());
+        let mut c_in = posenc.in_channels();
+        for &c_out in &CHANNELS {
+            convs.push(
+                Conv2dConfig::new([c_in, c_out], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .init(device),
+            );
+            c_in = c_out;
+        }
+        let features = c_in * pooled(n_mels) * pooled(frames);
+        Self {
+            convs,
+            dense: LinearConfig::new(features, n_classes).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            dropout: DropoutConfig::new(DROPOUT).init(),
+            relu: Relu::new(),
+            posenc,
+        }
+    }
+
+    /// Apply the positional encoding: `[b, 1, m, t]` -> `[b, 1 or 3, m, t]`.
+    pub fn encode(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, _, m, t] = x.dims();
+        let device = x.device();
+        match self.posenc {
+            PosEnc::None => x,
+            PosEnc::Coord => {
+                let planes = Tensor::<4>::from_data(
+                    TensorData::new(posenc::coord_planes(m, t), [1, 2, m, t]),
+                    &device,
+                )
+                .expand([b, 2, m, t]);
+                Tensor::cat(vec![x, planes], 1)
+            }
+            PosEnc::Sinusoidal => {
+                let plane = Tensor::<4>::from_data(
+                    TensorData::new(posenc::sinusoidal_plane(m, t), [1, 1, m, t]),
+                    &device,
+                );
+                x + plane
+            }
+        }
+    }
+
+    /// Logits for a batch of normalised log-mel segments.
+    ///
+    /// `x`: `[batch, 1, n_mels, frames]` -> `[batch, classes]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = self.encode(x); // [b, 1|3, 128, 130]
+        for conv in &self.convs {
+            // [b, c, h, w] -> conv [b, c', h, w] -> pool [b, c', h/2, w/2]
+            x = self
+                .dropout
+                .forward(self.pool.forward(self.relu.forward(conv.forward(x))));
+        }
+        let x = x.flatten::<2>(1, 3); // [b, 8, 4, 4] -> [b, 128], order (channel, mel, frame)
+        self.dense.forward(x) // [b, classes]
+    }
+}
