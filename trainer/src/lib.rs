@@ -21,5 +21,8 @@ pub mod metrics;
 pub mod models;
 pub mod train;
 
+// ---- device cross-check (firmware under QEMU vs host infer-core) ----
+pub mod crosscheck;
+
 // ---- command-line entry points (one file per subcommand) ----
 pub mod cli;

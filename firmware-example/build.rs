@@ -1,0 +1,51 @@
+//! Puts `memory.x` on the linker's search path and picks the embedded model.
+//!
+//! `TINYGENRE_MODEL` (an absolute path, or one relative to the repository root)
+//! names the `.postcard` model to embed; without it, the demo model
+//! `models/baseline-synth-int8.postcard` is used when it exists. With no model,
+//! the firmware runs the front end only.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let repo = manifest
+        .parent()
+        .expect("firmware-example sits in the repository")
+        .to_path_buf();
+
+    fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-env-changed=TINYGENRE_MODEL");
+
+    let default = repo.join("models").join("baseline-synth-int8.postcard");
+    let model = match env::var_os("TINYGENRE_MODEL") {
+        Some(p) if !p.is_empty() => {
+            let p = PathBuf::from(p);
+            let p = if p.is_absolute() { p } else { repo.join(p) };
+            if !p.is_file() {
+                panic!("TINYGENRE_MODEL={} is not a file", p.display());
+            }
+            Some(p)
+        }
+        _ => default.is_file().then_some(default.clone()),
+    };
+    println!("cargo:rerun-if-changed={}", default.display());
+    let model_rs = out.join("model.rs");
+    let code = match &model {
+        Some(p) => {
+            println!("cargo:rerun-if-changed={}", p.display());
+            format!(
+                "/// The embedded model file.\npub static MODEL: Option<&[u8]> = Some(include_bytes!({:?}));\n",
+                p.display().to_string()
+            )
+        }
+        None => "/// No model embedded: front end only.\npub static MODEL: Option<&[u8]> = None;\n"
+            .to_string(),
+    };
+    fs::write(model_rs, code).expect("write model.rs");
+}

@@ -1,0 +1,165 @@
+//! Host file I/O over semihosting: the clip list, raw PCM clips read in
+//! DMA-sized chunks, and line-oriented output files.
+//!
+//! QEMU resolves relative paths against its own working directory; the host
+//! runs it from the directory that holds `clips.txt`.
+
+use core::ffi::CStr;
+use core::fmt;
+
+use semihosting::fs::File;
+use semihosting::io::{Read, Write};
+
+use crate::error::FwError;
+
+/// Longest path accepted in the clip list (bytes).
+pub const MAX_PATH: usize = 255;
+
+/// A NUL-terminated copy of a path for semihosting calls.
+pub struct CPath {
+    buf: [u8; MAX_PATH + 1],
+    len: usize,
+}
+
+impl CPath {
+    /// Copies `path`; errors when it is too long or holds a NUL byte.
+    pub fn new(path: &[u8]) -> Result<CPath, FwError> {
+        if path.is_empty() || path.len() > MAX_PATH || path.contains(&0) {
+            return Err(FwError::BadPath);
+        }
+        let mut buf = [0u8; MAX_PATH + 1];
+        buf.get_mut(..path.len())
+            .ok_or(FwError::BadPath)?
+            .copy_from_slice(path);
+        Ok(CPath {
+            buf,
+            len: path.len(),
+        })
+    }
+
+    /// The path as a C string.
+    pub fn as_cstr(&self) -> Result<&CStr, FwError> {
+        let with_nul = self.buf.get(..=self.len).ok_or(FwError::BadPath)?;
+        CStr::from_bytes_with_nul(with_nul).map_err(|_| FwError::BadPath)
+    }
+
+    /// The path as text (lossy: non-UTF-8 paths print as `?`).
+    pub fn as_str(&self) -> &str {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("?")
+    }
+}
+
+/// Reads the whole file at `path` into `buf`; errors when it does not fit.
+pub fn read_all<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8], FwError> {
+    let mut f = File::open(path).map_err(|_| FwError::ListOpen)?;
+    let len = f.metadata().map_err(|_| FwError::ListRead)?.len();
+    let len = usize::try_from(len).map_err(|_| FwError::ListTooLong)?;
+    let dst = buf.get_mut(..len).ok_or(FwError::ListTooLong)?;
+    f.read_exact(dst).map_err(|_| FwError::ListRead)?;
+    Ok(dst)
+}
+
+/// A raw 16-bit little-endian mono PCM clip, read in chunks.
+pub struct PcmClip {
+    file: File,
+    left: usize,
+}
+
+impl PcmClip {
+    /// Opens the clip and checks its length against `n_samples` and `max_samples`.
+    pub fn open(path: &CStr, n_samples: usize, max_samples: usize) -> Result<PcmClip, FwError> {
+        if n_samples > max_samples {
+            return Err(FwError::ClipTooLong {
+                samples: n_samples,
+                max: max_samples,
+            });
+        }
+        let file = File::open(path).map_err(|_| FwError::ClipOpen)?;
+        let bytes = file.metadata().map_err(|_| FwError::ClipRead)?.len();
+        if bytes % 2 != 0 {
+            return Err(FwError::ClipOddBytes { bytes });
+        }
+        let expected = 2 * n_samples as u64;
+        if bytes < expected {
+            return Err(FwError::ClipShort { bytes, expected });
+        }
+        if bytes > expected {
+            return Err(FwError::ClipLong { bytes, expected });
+        }
+        Ok(PcmClip {
+            file,
+            left: n_samples,
+        })
+    }
+
+    /// Fills `out` with the next samples (all of it unless the clip ends);
+    /// returns how many were read. `bytes` is scratch of at least `2 * out.len()`.
+    pub fn read(&mut self, out: &mut [i16], bytes: &mut [u8]) -> Result<usize, FwError> {
+        let n = out.len().min(self.left);
+        let raw = bytes.get_mut(..2 * n).ok_or(FwError::ClipRead)?;
+        // A file that shrinks under us ends `read_exact` with an error: no hang.
+        self.file.read_exact(raw).map_err(|_| FwError::ClipRead)?;
+        for (s, b) in out.iter_mut().zip(raw.chunks_exact(2)) {
+            if let [lo, hi] = *b {
+                *s = i16::from_le_bytes([lo, hi]);
+            }
+        }
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+/// A host file written line by line; lines are assembled in a buffer and
+/// written with one semihosting call each.
+pub struct LineWriter {
+    file: File,
+    buf: [u8; 512],
+    len: usize,
+    overflow: bool,
+}
+
+impl LineWriter {
+    /// Creates (truncates) the file at `path`.
+    pub fn create(path: &CStr) -> Result<LineWriter, FwError> {
+        let file = File::create(path).map_err(|_| FwError::OutCreate)?;
+        Ok(LineWriter {
+            file,
+            buf: [0; 512],
+            len: 0,
+            overflow: false,
+        })
+    }
+
+    /// Writes one formatted line (a newline is appended).
+    pub fn line(&mut self, args: fmt::Arguments<'_>) -> Result<(), FwError> {
+        self.len = 0;
+        self.overflow = false;
+        fmt::Write::write_fmt(self, args).map_err(|_| FwError::OutWrite)?;
+        fmt::Write::write_str(self, "\n").map_err(|_| FwError::OutWrite)?;
+        if self.overflow {
+            return Err(FwError::OutWrite);
+        }
+        let data = self.buf.get(..self.len).ok_or(FwError::OutWrite)?;
+        self.file.write_all(data).map_err(|_| FwError::OutWrite)
+    }
+}
+
+impl fmt::Write for LineWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+            None => {
+                self.overflow = true;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
