@@ -132,3 +132,131 @@ pub fn evaluate_run(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<Metri
     };
     Ok(assemble(&file, ev, seconds, epochs))
 }
+
+/// `trainer eval --model`: an exported model run by infer-core on the host, optionally beside
+/// the Burn model of its run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelEval {
+    /// The model file.
+    pub model_file: String,
+    /// The model's name.
+    pub name: String,
+    /// `f32` or `int8`.
+    pub precision: String,
+    /// Size of the model file (flash), bytes.
+    pub file_bytes: usize,
+    /// Test segments evaluated.
+    pub segments: usize,
+    /// Fraction of test segments classified correctly by infer-core.
+    pub segment_accuracy: f64,
+    /// Fraction of test tracks whose majority vote is correct.
+    pub track_accuracy: f64,
+    /// Segment confusion matrix (rows = true genre, columns = predicted).
+    pub confusion_segments: Vec<Vec<usize>>,
+    /// The Burn model's segment accuracy on the same segments (when the run is known).
+    pub float_segment_accuracy: Option<f64>,
+    /// The Burn model's track accuracy (when the run is known).
+    pub float_track_accuracy: Option<f64>,
+    /// Fraction of segments where infer-core's top-1 equals the Burn model's (when the run is
+    /// known).
+    pub top1_agreement_with_float: Option<f64>,
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
+}
+
+fn softmax(v: &[f32]) -> Vec<f32> {
+    let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = v.iter().map(|x| (x - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
+}
+
+/// Evaluates the model file `model_path` with infer-core over the test split of `cfg`'s data.
+/// With `run_dir`, the run's Burn model is evaluated on the same segments too.
+///
+/// # Errors
+/// Unreadable or invalid model file (the infer-core error is named), data errors, a model whose
+/// input shape does not fit the data.
+pub fn evaluate_model(
+    model_path: &Path,
+    cfg: &train::RunConfig,
+    run_dir: Option<&Path>,
+) -> anyhow::Result<ModelEval> {
+    use anyhow::Context;
+    use rayon::prelude::*;
+    let bytes =
+        std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let model = infer_core::model::Model::from_bytes(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    let (n_mels, frames) = (model.dims().mels[0], model.dims().frames[0]);
+    let prepared = train::prepare(cfg)?;
+    let test = &prepared.test;
+    anyhow::ensure!(
+        test.n_mels == n_mels,
+        "{}: the model takes {n_mels} mel bands, the data has {}",
+        model_path.display(),
+        test.n_mels
+    );
+    anyhow::ensure!(!test.is_empty(), "the test split is empty");
+    let n_classes = model.classes().len();
+    anyhow::ensure!(
+        n_classes == prepared.genres.len(),
+        "{}: {n_classes} classes, the data {}",
+        model_path.display(),
+        prepared.genres.len()
+    );
+    let mean = model.input().mean;
+    let logits: Vec<Vec<f32>> = (0..test.len())
+        .into_par_iter()
+        .map(|i| {
+            let seg = crate::export::segment(test, i, frames, mean);
+            crate::export::logits(&model, &seg)
+                .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", model_path.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let probs: Vec<Vec<f32>> = logits.iter().map(|l| softmax(l)).collect();
+    let ev = metrics::evaluate(n_classes, &test.labels, &test.tracks, &probs);
+    let (mut fs, mut ft, mut agree) = (None, None, None);
+    if let Some(run) = run_dir {
+        let file = RunFile::read(run)?;
+        let device = file.run.device.device()?;
+        let burn = train::load_model(run, &file, &device)?;
+        let pred = predict(
+            &burn,
+            test,
+            file.model.frames,
+            file.normalisation(),
+            file.run.batch,
+            &device,
+        );
+        let fev = metrics::evaluate(n_classes, &test.labels, &test.tracks, &pred.probs);
+        fs = Some(fev.segment_accuracy);
+        ft = Some(fev.track_accuracy);
+        let same = probs
+            .iter()
+            .zip(&pred.probs)
+            .filter(|(a, b)| argmax(a) == argmax(b))
+            .count();
+        agree = Some(same as f64 / test.len() as f64);
+    }
+    Ok(ModelEval {
+        model_file: model_path.display().to_string(),
+        name: model.name().to_string(),
+        precision: match model.precision() {
+            infer_core::model::Precision::F32 => "f32".into(),
+            infer_core::model::Precision::Int8 => "int8".into(),
+        },
+        file_bytes: bytes.len(),
+        segments: test.len(),
+        segment_accuracy: ev.segment_accuracy,
+        track_accuracy: ev.track_accuracy,
+        confusion_segments: ev.confusion_segments,
+        float_segment_accuracy: fs,
+        float_track_accuracy: ft,
+        top1_agreement_with_float: agree,
+    })
+}

@@ -24,6 +24,8 @@ enum Command {
     Run(cli::run::Args),
     /// Evaluate a trained run (Burn) or an exported model (infer-core).
     Eval(cli::eval::Args),
+    /// Export a trained baseline as an infer-core model file (f32 or int8).
+    Export(cli::export::Args),
     /// Apply an augmentation to a WAV file and write the result.
     Augment(cli::augment::Args),
 }
@@ -35,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         Command::Synth(a) => cli::synth::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Eval(a) => cli::eval::run(a),
+        Command::Export(a) => cli::export::run(a),
         Command::Augment(a) => cli::augment::run(a),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod augment;
 pub mod eval;
+pub mod export;
 pub mod features;
 pub mod run;
 pub mod synth;
