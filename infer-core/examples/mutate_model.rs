@@ -21,7 +21,7 @@ use infer_core::format::{CRC, HEADER_LEN, InputSpec, PosEnc, bytes};
 use infer_core::model::{Model, Precision};
 use infer_core::quant::{QParams, Requantizer};
 use rand::rngs::StdRng;
-use rand::{Rng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 const CH: [usize; 5] = [8, 8, 6, 4, 4];
 const MELS: usize = 32;
@@ -48,15 +48,12 @@ fn seed_model(rng: &mut StdRng, posenc: PosEnc, int8: bool) -> Vec<u8> {
     let mut layers = Vec::new();
     let mut ci = posenc.in_channels();
     let mut s_in = in_q.scale;
-    let shapes: Vec<(usize, usize, usize, bool)> = CH
-        .iter()
-        .map(|&co| {
-            let s = (ci, co, co * 9 * ci, false);
-            ci = co;
-            s
-        })
-        .chain([(ci, 5, 5 * ci, true)])
-        .collect();
+    let mut shapes: Vec<(usize, usize, usize, bool)> = Vec::new();
+    for &co in &CH {
+        shapes.push((ci, co, co * 9 * ci, false));
+        ci = co;
+    }
+    shapes.push((ci, 5, 5 * ci, true));
     for (ci, co, n_w, dense) in shapes {
         let params = if int8 {
             let out = QParams {

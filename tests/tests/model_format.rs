@@ -265,9 +265,10 @@ fn non_finite_and_bad_quantisation_are_typed_errors() {
     }
     assert_eq!(load(&m), Err(Error::ModelBadQuantisation));
     let mut m = q.clone();
+    // (the loader tolerates 1e-6 relative; 100 000 / 2^30 is about 1e-4)
     if let OwnedParams::Int8 { multipliers, .. } = layer_params(&mut m, 2) {
         let v = i32::from_le_bytes(multipliers[..4].try_into().unwrap());
-        multipliers[..4].copy_from_slice(&(v - 1000).to_le_bytes());
+        multipliers[..4].copy_from_slice(&(v - 100_000).to_le_bytes());
     }
     assert_eq!(load(&m), Err(Error::ModelBadQuantisation));
     let mut m = q.clone();
