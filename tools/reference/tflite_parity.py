@@ -254,6 +254,13 @@ def inputs(m, n, seed):
     return out
 
 
+def tensor_values(t):
+    """The int8 values of a tensor returned by `Interpreter.GetTensor` (a dict in recent wheels)."""
+    if isinstance(t, dict):
+        t = next(v for k, v in t.items() if isinstance(v, np.ndarray) and v.dtype == np.int8)
+    return np.asarray(t, dtype=np.int8).reshape(-1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
@@ -279,7 +286,7 @@ def main():
         interp.set_input(x[None], 0)
         interp.invoke()
         logits.append(np.asarray(interp.get_output(0), dtype=np.int8).reshape(-1))
-        blocks.append(np.concatenate([np.asarray(interp.GetTensor(t, 0), dtype=np.int8).reshape(-1) for t in block_ids]))
+        blocks.append(np.concatenate([tensor_values(interp.GetTensor(t, 0)) for t in block_ids]))
         interp.reset()
     np.stack(xs).tofile(out / f"{a.name}.inputs.i8")
     np.stack(logits).tofile(out / f"{a.name}.outputs.i8")
