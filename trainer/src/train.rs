@@ -20,6 +20,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{AugMode, AugSpec};
 use crate::backend::DeviceKind;
 use crate::eval;
 use crate::metrics::{self, Metrics};
@@ -81,6 +82,12 @@ pub struct RunConfig {
     pub posenc: PosEnc,
     /// Augmentation stack (`--aug`), `none` for none.
     pub aug: String,
+    /// How waveform augmentation enters training (`--aug-mode`; the study's: offline).
+    #[serde(default)]
+    pub aug_mode: AugMode,
+    /// Augmented copies of each training track in offline mode (`--aug-copies`).
+    #[serde(default = "default_aug_copies")]
+    pub aug_copies: usize,
     /// Data.
     pub data: DataSource,
     /// Split: `random`, `fault-filtered` or `kfold` (`kfold:K:FOLD`).
@@ -97,12 +104,18 @@ pub struct RunConfig {
     pub device: DeviceKind,
 }
 
+fn default_aug_copies() -> usize {
+    1
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         Self {
             model: ModelKind::Baseline,
             posenc: PosEnc::None,
             aug: "none".into(),
+            aug_mode: AugMode::Offline,
+            aug_copies: 1,
             data: DataSource::Synthetic,
             split: "random".into(),
             epochs: 10,
@@ -134,11 +147,17 @@ impl RunConfig {
             "--lr must be positive, got {}",
             self.lr
         );
+        let spec = crate::loader::aug_spec(self)?;
         ensure!(
-            self.aug == "none",
-            "--aug {:?}: augmentation is not wired in yet; only `none` is accepted",
+            !(spec.has_waveform_stages() && matches!(self.data, DataSource::Toy(_))),
+            "--aug {:?}: waveform augmentation needs audio; the toy source has none",
             self.aug
         );
+        ensure!(
+            self.aug_mode == AugMode::Online || self.aug_copies >= 1 || !spec.has_waveform_stages(),
+            "--aug-copies must be at least 1 for offline waveform augmentation"
+        );
+        crate::loader::parse_split(&self.split)?;
         Ok(())
     }
 
@@ -243,11 +262,7 @@ pub struct Prepared {
 pub fn prepare(cfg: &RunConfig) -> anyhow::Result<Prepared> {
     match &cfg.data {
         DataSource::Toy(spec) => Ok(toy(spec, cfg.seed)),
-        DataSource::Path { .. } | DataSource::Synthetic => {
-            bail!(
-                "reading audio datasets needs the data module (dataset/split/cache), not merged into this branch yet"
-            )
-        }
+        DataSource::Path { .. } | DataSource::Synthetic => Ok(crate::loader::prepare_audio(cfg)?.0),
     }
 }
 
@@ -377,13 +392,23 @@ pub fn batch_input(
 /// the front end, spectrogram stages on each example after it, batch stages (mixup) here on the
 /// normalised batch and its one-hot targets. With `--aug none` this leaves the batch unchanged.
 pub fn apply_batch_stages(
-    cfg: &RunConfig,
-    _inputs: &mut [f32],
-    _targets: &mut [f32],
-    _batch: usize,
-    _rng: &mut Xoshiro256PlusPlus,
+    spec: &AugSpec,
+    inputs: &mut [f32],
+    targets: &mut [f32],
+    batch: usize,
+    n_mels: usize,
+    rng: &mut Xoshiro256PlusPlus,
 ) {
-    debug_assert_eq!(cfg.aug, "none");
+    // SpecAugment fills with the segment mean (or zero); the mean commutes with the affine
+    // normalisation, so masking the normalised example equals masking before normalising.
+    if spec.has_spectrogram_stages() && batch > 0 {
+        let per = inputs.len() / batch;
+        let frames = per / n_mels.max(1);
+        for x in inputs.chunks_exact_mut(per) {
+            spec.apply_spectrogram(x, n_mels, frames, rng);
+        }
+    }
+    spec.apply_batch(inputs, targets, batch, rng);
 }
 
 fn mix(seed: u64, epoch: usize) -> u64 {
@@ -676,7 +701,14 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     }
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
-    let data = prepare(cfg)?;
+    let (data, audio) = match &cfg.data {
+        DataSource::Toy(spec) => (toy(spec, cfg.seed), None),
+        _ => {
+            let (p, a) = crate::loader::prepare_audio(cfg)?;
+            (p, Some(a))
+        }
+    };
+    let spec = crate::loader::aug_spec(cfg)?;
     ensure!(
         !data.train.is_empty() && !data.test.is_empty(),
         "empty training or test set"
@@ -752,7 +784,13 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         let epoch_seed = mix(cfg.seed, epoch + 1);
         device.seed(epoch_seed);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(epoch_seed);
-        let mut order: Vec<usize> = (0..data.train.len()).collect();
+        // Online augmentation: this epoch's fresh draw of every training track.
+        let online = match (&audio, cfg.aug_mode) {
+            (Some(a), AugMode::Online) => crate::loader::epoch_train(a, &spec, epoch, cfg.seed)?,
+            _ => None,
+        };
+        let train = online.as_ref().unwrap_or(&data.train);
+        let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut rng);
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         for idx in order.chunks(cfg.batch) {
@@ -762,7 +800,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             let offsets: Vec<usize> = idx
                 .iter()
                 .map(|&i| {
-                    let spare = data.train.frames(i).saturating_sub(frames);
+                    let spare = train.frames(i).saturating_sub(frames);
                     if spare > 0 {
                         rng.random_range(0..=spare)
                     } else {
@@ -771,12 +809,12 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
                 })
                 .collect();
             let b = idx.len();
-            let mut x = batch_input(&data.train, idx, &offsets, frames, norm);
+            let mut x = batch_input(train, idx, &offsets, frames, norm);
             let mut y = vec![0f32; b * n_classes];
             for (k, &i) in idx.iter().enumerate() {
-                y[k * n_classes + data.train.labels[i]] = 1.0;
+                y[k * n_classes + train.labels[i]] = 1.0;
             }
-            apply_batch_stages(cfg, &mut x, &mut y, b, &mut rng);
+            apply_batch_stages(&spec, &mut x, &mut y, b, m, &mut rng);
             let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), &device);
             let yt = Tensor::<2>::from_data(TensorData::new(y, [b, n_classes]), &device);
             let (next, loss_v, pred) = train_step(model, &mut optim, xt, yt, cfg.lr);
@@ -791,7 +829,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             correct += idx
                 .iter()
                 .zip(&pred)
-                .filter(|(i, p)| data.train.labels[**i] as i64 == **p)
+                .filter(|(i, p)| train.labels[**i] as i64 == **p)
                 .count();
             progress.step(
                 epoch + 1,
