@@ -15,6 +15,7 @@
 //! track by a fresh draw ([`epoch_train`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
@@ -25,7 +26,7 @@ use crate::models::ModelKind;
 use crate::segment::SegmentConfig;
 use crate::split::{Split, SplitKind};
 use crate::synth;
-use crate::train::{DataSource, Examples, Prepared, RunConfig};
+use crate::train::{DataSource, Examples, FeatureStore, Prepared, RunConfig};
 
 /// Seconds of the `arbitrary` model's crop.
 pub const ARBITRARY_CROP_SECONDS: f32 = 29.0;
@@ -98,14 +99,21 @@ pub struct AudioSource {
     cache: PathBuf,
 }
 
-fn load_examples(set: &CachedSet, n_mels: usize, into: &mut Examples) -> anyhow::Result<()> {
-    into.n_mels = n_mels;
+/// The examples of a cached set: an index into the cache, no features in memory.
+fn cached_examples(set: CachedSet, n_mels: usize) -> Examples {
+    let set = Arc::new(set);
+    let (mut index, mut labels, mut tracks) = (Vec::new(), Vec::new(), Vec::new());
     for (i, e) in set.entries().enumerate() {
-        into.features.push(set.load(i)?);
-        into.labels.push(e.genre);
-        into.tracks.push(e.track);
+        index.push((Arc::clone(&set), i));
+        labels.push(e.genre);
+        tracks.push(e.track);
     }
-    Ok(())
+    Examples {
+        n_mels,
+        features: FeatureStore::Cache(index),
+        labels,
+        tracks,
+    }
 }
 
 /// Loads a GTZAN-layout dataset (or generates the default synthetic one) for `cfg`.
@@ -144,15 +152,14 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
 
     let spec = aug_spec(cfg)?;
     let n_mels = frontend.n_mels as usize;
-    let mut train = Examples::default();
     let set = cache.precompute(&train_tracks, &frontend, &segments, None)?;
-    load_examples(&set, n_mels, &mut train)?;
+    let mut train = cached_examples(set, n_mels);
     let originals = train.len();
     if cfg.aug_mode == AugMode::Offline {
         for t in spec.offline_transforms(cfg.aug_copies, cfg.seed) {
             eprintln!("augment: offline copy {} ({})", t.copy(), t.key());
             let set = cache.precompute(&train_tracks, &frontend, &segments, Some(&t))?;
-            load_examples(&set, n_mels, &mut train)?;
+            train.extend(cached_examples(set, n_mels))?;
         }
         if train.len() > originals {
             eprintln!(
@@ -162,9 +169,8 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
             );
         }
     }
-    let mut test = Examples::default();
     let set = cache.precompute(&test_tracks, &frontend, &segments, None)?;
-    load_examples(&set, n_mels, &mut test)?;
+    let test = cached_examples(set, n_mels);
 
     let rel = |ids: &[usize]| -> Vec<String> {
         ids.iter()
@@ -208,9 +214,7 @@ pub fn epoch_train(
         &src.segments,
         Some(&t as &dyn WaveTransform),
     )?;
-    let mut ex = Examples::default();
-    load_examples(&set, src.frontend.n_mels as usize, &mut ex)?;
-    Ok(Some(ex))
+    Ok(Some(cached_examples(set, src.frontend.n_mels as usize)))
 }
 
 impl AudioSource {
