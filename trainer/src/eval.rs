@@ -213,7 +213,7 @@ pub fn evaluate_model(
     let logits: Vec<Vec<f32>> = (0..test.len())
         .into_par_iter()
         .map(|i| {
-            let seg = crate::export::segment(test, i, frames, mean);
+            let seg = crate::export::segment(test, i, frames, mean)?;
             crate::export::logits(&model, &seg)
                 .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", model_path.display()))
         })
@@ -232,7 +232,7 @@ pub fn evaluate_model(
             file.normalisation(),
             file.run.batch,
             &device,
-        );
+        )?;
         let fev = metrics::evaluate(n_classes, &test.labels, &test.tracks, &pred.probs);
         fs = Some(fev.segment_accuracy);
         ft = Some(fev.track_accuracy);

@@ -47,13 +47,19 @@ pub enum Precision {
 
 /// The front end and segment length of a model input of `n_mels x frames`.
 ///
-/// Real data uses [`FrontendConfig::DEFAULT`] (librosa's defaults) on 3 s segments: 66150
-/// samples, 130 frames. Inputs of other sizes (the in-memory toy set, which has no audio) get the
-/// default front end with `n_mels` bands and the shortest segment giving `frames` frames.
+/// Real data uses the baseline's front end and segments from [`crate::loader::input_spec`]
+/// ([`FrontendConfig::DEFAULT`], librosa's defaults, on 3 s segments: 66150 samples, 130 frames).
+/// Inputs of other sizes (the in-memory toy set, which has no audio) get the default front end
+/// with `n_mels` bands and the shortest segment giving `frames` frames.
 ///
 /// # Errors
 /// When `n_mels` or `frames` cannot be described by a valid front end.
 pub fn frontend_for(n_mels: usize, frames: usize) -> anyhow::Result<(FrontendConfig, u32)> {
+    let (fe, seg, f) = crate::loader::input_spec(crate::models::ModelKind::Baseline);
+    if fe.n_mels as usize == n_mels && f == frames {
+        let samples = (seg.seconds * fe.sample_rate as f32).round() as u32;
+        return Ok((fe, samples));
+    }
     let fe = FrontendConfig {
         n_mels: u32::try_from(n_mels)?,
         ..FrontendConfig::DEFAULT
@@ -371,26 +377,37 @@ fn f32s(b: &[u8]) -> Vec<f32> {
 
 /// Crops (from the start) or pads (with `pad`, e.g. the normalisation mean, i.e. 0 after
 /// normalisation, as the trainer pads) example `i` to `[n_mels, frames]`.
-pub fn segment(ex: &Examples, i: usize, frames: usize, pad: f32) -> Vec<f32> {
+///
+/// # Errors
+/// The example cannot be read from the feature cache, or has an inconsistent size.
+pub fn segment(ex: &Examples, i: usize, frames: usize, pad: f32) -> anyhow::Result<Vec<f32>> {
     let m = ex.n_mels;
-    let src = &ex.features[i];
-    let fi = src.len() / m.max(1);
+    let src = ex.get(i)?;
+    let fi = ex.frames(i);
+    ensure!(
+        src.len() == m * fi,
+        "example {i}: {} values, expected {m} x {fi}",
+        src.len()
+    );
     let mut out = vec![pad; m * frames];
     let n = frames.min(fi);
     for mel in 0..m {
         out[mel * frames..mel * frames + n].copy_from_slice(&src[mel * fi..mel * fi + n]);
     }
-    out
+    Ok(out)
 }
 
 /// The calibration segments: `n` training examples picked by a seeded shuffle (all if fewer).
+///
+/// # Errors
+/// As [`segment`].
 pub fn calibration_set(
     ex: &Examples,
     n: usize,
     frames: usize,
     pad: f32,
     seed: u64,
-) -> Vec<Vec<f32>> {
+) -> anyhow::Result<Vec<Vec<f32>>> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
     let mut idx: Vec<usize> = (0..ex.len()).collect();
@@ -435,7 +452,7 @@ pub fn export_run(
         prepared.train.n_mels,
         plain.n_mels
     );
-    let set = calibration_set(&prepared.train, n, plain.frames, plain.input_mean, cfg.seed);
+    let set = calibration_set(&prepared.train, n, plain.frames, plain.input_mean, cfg.seed)?;
     ensure!(!set.is_empty(), "the run's training set is empty");
     let refs: Vec<&[f32]> = set.iter().map(Vec::as_slice).collect();
     let ranges = calibrate(&f32_model, &refs)?;

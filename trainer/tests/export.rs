@@ -163,7 +163,7 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     };
     let data = trainer::train::prepare(&cfg).unwrap();
     let segs: Vec<Vec<f32>> = (0..data.test.len())
-        .map(|i| export::segment(&data.test, i, plain.frames, plain.input_mean))
+        .map(|i| export::segment(&data.test, i, plain.frames, plain.input_mean).unwrap())
         .collect();
     let burn = burn_logits(
         &burn_model,
