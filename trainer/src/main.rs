@@ -20,6 +20,8 @@ enum Command {
     Features(cli::features::Args),
     /// Generate a synthetic GTZAN-layout dataset.
     Synth(cli::synth::Args),
+    /// Discover, split and cache the features of a dataset without training.
+    Prepare(cli::prepare::Args),
     /// Train one model.
     Run(cli::run::Args),
     /// Evaluate a trained run (Burn) or an exported model (infer-core).
@@ -33,6 +35,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Features(a) => cli::features::run(a),
         Command::Synth(a) => cli::synth::run(a),
+        Command::Prepare(a) => cli::prepare::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Augment(a) => cli::augment::run(a),

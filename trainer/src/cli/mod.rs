@@ -3,5 +3,6 @@
 pub mod augment;
 pub mod eval;
 pub mod features;
+pub mod prepare;
 pub mod run;
 pub mod synth;
