@@ -29,8 +29,28 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Builds the firmware in release mode with `model` embedded (through the
-/// `TINYGENRE_MODEL` variable read by its `build.rs`) and returns the ELF path.
+/// `TINYGENRE_MODEL` variable read by its `build.rs`) and returns the path of
+/// a copy of the ELF named after the model's checksum, so that builds with
+/// other models (say, by tests running in parallel) cannot replace it.
 pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let tag = match model {
+        Some(m) => {
+            let bytes =
+                fs::read(m).with_context(|| format!("model file {} not found", m.display()))?;
+            format!("{:08x}", fnv1a(bytes))
+        }
+        None => "frontend-only".to_string(),
+    };
+    let elf = cargo_build_firmware(firmware_dir, model)?;
+    let copy = elf.with_file_name(format!("firmware-example-{tag}.elf"));
+    let data = fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
+    write_atomic(&copy, &data)?;
+    Ok(copy)
+}
+
+fn cargo_build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(firmware_dir)
