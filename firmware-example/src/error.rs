@@ -91,7 +91,9 @@ impl fmt::Display for FwError {
         match self {
             FwError::ListOpen => f.write_str("cannot open the clip list"),
             FwError::ListRead => f.write_str("cannot read the clip list"),
-            FwError::ListTooLong => f.write_str("clip list line longer than the firmware's line buffer"),
+            FwError::ListTooLong => {
+                f.write_str("clip list line longer than the firmware's line buffer")
+            }
             FwError::ListBadLine(n) => write!(f, "clip list line {n}: malformed"),
             FwError::BadPath => f.write_str("path empty, too long or holding a NUL byte"),
             FwError::ClipOpen => f.write_str("cannot open the file (missing?)"),

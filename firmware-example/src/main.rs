@@ -101,17 +101,22 @@ fn run() -> Result<(), Failure> {
 fn process(out: &mut LineWriter) -> Result<(), Failure> {
     let calib_ticks = counter::calibrate(CALIBRATION_ITERATIONS);
     let model = match model::MODEL {
-        Some(bytes) => Some(check_model(Model::from_bytes(bytes).map_err(FwError::Core)?)?),
+        Some(bytes) => Some(check_model(
+            Model::from_bytes(bytes).map_err(FwError::Core)?,
+        )?),
         None => None,
     };
     let cfg = model
         .as_ref()
         .map_or(FrontendConfig::DEFAULT, |m| *m.frontend());
-    // The whole pipeline's working memory lives on this stack frame (so the
-    // painted stack peak counts it): the streaming front end (ring of n_fft
-    // samples, FFT buffer, filterbank) and the CNN's row buffers.
-    let mut stream = LogMelStream::new(&cfg).map_err(FwError::Core)?;
-    let mut exec = Executor::<i8>::new();
+    // The pipeline's working memory lives on the stack (so the painted peak
+    // counts it). Kept inside its `Result` (never moved out), the 22 KiB
+    // front end (sample ring, FFT buffer, filterbank) is built once, in place.
+    let mut stream = new_stream(&cfg);
+    let stream = match &mut stream {
+        Ok(s) => s,
+        Err(e) => return Err(FwError::Core(*e).into()),
+    };
     out.line(format_args!(
         "tinygenre-fw {PROTOCOL} model_bytes={} segment_samples={SEGMENT_SAMPLES} chunk={CHUNK} macs={}",
         model::MODEL.map_or(0, <[u8]>::len),
@@ -122,13 +127,25 @@ fn process(out: &mut LineWriter) -> Result<(), Failure> {
         2 * u64::from(CALIBRATION_ITERATIONS),
         counter::INSNS_PER_TICK
     ))?;
+    run_clips(out, stream, model.as_ref())
+}
 
+/// Runs every clip of the list. Not inlined: the CNN's 15 KiB of row buffers
+/// live in this frame, below the front end, and reuse the stack that
+/// building the front end used for its temporaries.
+#[inline(never)]
+fn run_clips(
+    out: &mut LineWriter,
+    stream: &mut LogMelStream,
+    model: Option<&Model<'static>>,
+) -> Result<(), Failure> {
+    let mut exec = Executor::<i8>::new();
     let list_path = CPath::new(b"clips.txt")?;
     let mut list = LineReader::open(list_path.as_cstr()?)?;
     let mut pipeline = Pipeline {
-        stream: &mut stream,
+        stream,
         exec: &mut exec,
-        model: model.as_ref(),
+        model,
     };
     let mut n_clips = 0usize;
     let mut n_segments = 0usize;
@@ -163,6 +180,13 @@ fn process(out: &mut LineWriter) -> Result<(), Failure> {
     ))?;
     out.line(format_args!("done clips={n_clips} segments={n_segments}"))?;
     Ok(())
+}
+
+/// Builds the front end in the caller's slot; not inlined, so its
+/// temporaries live (briefly) in its own frame, not in the caller's.
+#[inline(never)]
+fn new_stream(cfg: &FrontendConfig) -> Result<LogMelStream, infer_core::Error> {
+    LogMelStream::new(cfg)
 }
 
 /// Checks that the firmware can run `model`: int8, and segments as long as the firmware cuts.

@@ -277,7 +277,12 @@ fn device_int8_logits_are_bit_identical_to_host_on_synthetic_clips() {
     assert_eq!(report.segments, 12);
     assert_eq!(report.pcm_identical_pct, 100.0);
     assert_eq!(report.frontend_bit_identical_pct, Some(100.0));
-    assert_eq!(report.bit_identical_pct, Some(100.0), "{:?}", report.mismatches);
+    assert_eq!(
+        report.bit_identical_pct,
+        Some(100.0),
+        "{:?}",
+        report.mismatches
+    );
     assert_eq!(report.top1_agreement_pct, Some(100.0));
     assert_eq!(report.device_track_accuracy, report.host_track_accuracy);
     assert!(report.float_track_accuracy.is_some());

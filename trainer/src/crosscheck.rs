@@ -186,7 +186,10 @@ impl HostModels {
         if let Some(q) = &q
             && q.precision() != Precision::Int8
         {
-            bail!("{}: not an int8 model (the firmware runs int8 only)", show(&opts.model));
+            bail!(
+                "{}: not an int8 model (the firmware runs int8 only)",
+                show(&opts.model)
+            );
         }
         if let Some(f) = &f {
             if f.precision() != Precision::F32 {
@@ -232,7 +235,8 @@ impl HostModels {
 }
 
 fn show(p: &Option<PathBuf>) -> String {
-    p.as_ref().map_or("(none)".into(), |p| p.display().to_string())
+    p.as_ref()
+        .map_or("(none)".into(), |p| p.display().to_string())
 }
 
 /// Multiply-accumulates of one inference: every convolution output pixel (before pooling)
@@ -359,7 +363,10 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
     if let Some(n) = models.classes()? {
         for c in clips {
             if c.genre.is_some_and(|g| g >= n) {
-                bail!("clip {}: genre index out of the model's {n} classes", c.name);
+                bail!(
+                    "clip {}: genre index out of the model's {n} classes",
+                    c.name
+                );
             }
         }
     }

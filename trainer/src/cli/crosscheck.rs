@@ -55,6 +55,10 @@ pub struct Args {
     /// Length of each synthetic clip in seconds (whole 3 s segments are checked).
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f32,
+    /// Dataset clips: keep at most this many seconds from the start of each (the firmware
+    /// takes at most 60 s).
+    #[arg(long, default_value_t = 60.0)]
+    pub max_seconds: f32,
     /// Seed of the synthetic clips.
     #[arg(long, default_value_t = 77)]
     pub seed: u64,
@@ -134,8 +138,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let x = audio::load_mono(&t.path, crosscheck::SAMPLE_RATE as u32)
                 .with_context(|| format!("loading {}", t.path.display()))?;
             let mut samples = to_i16(&x);
-            // The firmware takes at most 60 s; GTZAN clips are 30 s.
-            samples.truncate(crosscheck::MAX_CLIP_SAMPLES);
+            let keep = (args.max_seconds.max(0.0) * crosscheck::SAMPLE_RATE as f32) as usize;
+            samples.truncate(keep.min(crosscheck::MAX_CLIP_SAMPLES));
             clips.push(LabeledClip {
                 name: t.name.clone(),
                 genre: class_of(&ds.genres[t.genre]),

@@ -33,8 +33,16 @@ pub fn repo_root() -> PathBuf {
 /// a copy of the ELF named after the model's checksum, so that builds with
 /// other models (say, by tests running in parallel) cannot replace it.
 pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
+    // One build-and-copy at a time, across threads and processes.
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_thread = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let lock_dir = firmware_dir.join("target");
+    fs::create_dir_all(&lock_dir).with_context(|| format!("creating {}", lock_dir.display()))?;
+    let lock_path = lock_dir.join(".tinygenre-build.lock");
+    let lock = fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
     let tag = match model {
         Some(m) => {
             let bytes =

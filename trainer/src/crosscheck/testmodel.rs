@@ -310,7 +310,14 @@ mod tests {
             distinct.extend(ql);
         }
         assert!(agree >= 7, "int8 top-1 agrees with float on {agree}/10");
-        assert!(saturated * 10 < total, "{saturated}/{total} logits saturated");
-        assert!(distinct.len() >= 20, "only {} distinct logits", distinct.len());
+        assert!(
+            saturated * 10 < total,
+            "{saturated}/{total} logits saturated"
+        );
+        assert!(
+            distinct.len() >= 20,
+            "only {} distinct logits",
+            distinct.len()
+        );
     }
 }
