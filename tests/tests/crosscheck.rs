@@ -203,6 +203,42 @@ fn error_after_good_clips_still_fails_the_run() {
     assert_input_error(e, "clip=1 path=gone.pcm");
 }
 
+/// Runs the front-end-only firmware on a hand-written clip list.
+fn run_list(list: &str, files: &[(&str, Vec<u8>)]) -> DeviceError {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    std::fs::write(dir.path().join(device::CLIP_LIST), list).unwrap();
+    match device::run_device(
+        firmware_front_end_only(),
+        dir.path(),
+        Duration::from_secs(60),
+    ) {
+        Ok(out) => panic!("bad list accepted: {} segments", out.segments.len()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn malformed_or_overlong_clip_list_lines_are_reported_errors() {
+    if !qemu_or_skip() {
+        return;
+    }
+    let n = SEGMENT_SAMPLES;
+    let files = [("a.pcm", pcm(n))];
+    // Line 3 (after a comment and a good clip) has no sample count.
+    let e = run_list(&format!("# list\nclip {n} a.pcm\nclip a.pcm\n"), &files);
+    assert_input_error(e, "clip list line 3: malformed");
+    // A non-numeric sample count.
+    let e = run_list("clip 12x a.pcm\n", &files);
+    assert_input_error(e, "clip list line 1: malformed");
+    // A line longer than the firmware's line buffer (MAX_PATH + 32 bytes).
+    let long = format!("clip {n} {}\n", "x".repeat(400));
+    let e = run_list(&long, &files);
+    assert_input_error(e, "line longer than the firmware's line buffer");
+}
+
 #[test]
 fn device_front_end_matches_host_on_synthetic_clips() {
     if !qemu_or_skip() {

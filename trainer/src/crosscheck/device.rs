@@ -76,7 +76,8 @@ fn cargo_build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Re
             cmd.env("TINYGENRE_MODEL", m);
         }
         None => {
-            cmd.env_remove("TINYGENRE_MODEL");
+            // Not even the demo model that build.rs embeds by default.
+            cmd.env("TINYGENRE_MODEL", "none");
         }
     }
     let out = cmd
