@@ -262,9 +262,13 @@ fn device_front_end_matches_host_on_synthetic_clips() {
     assert!(report.bit_identical_pct.is_none());
     assert!(!report.elf.allocator_linked);
     // The boot calibration loop runs 2 instructions per iteration: SysTick must
-    // count exactly one tick per 40 of them under -icount shift=0.
-    assert_eq!(
-        report.calibration.ticks * 40,
+    // count one tick per 40 of them under -icount shift=0. Reading the counter
+    // around the loop adds a few dozen instructions: at most one more tick.
+    let exact = report.calibration.instructions / 40;
+    assert!(
+        (exact..=exact + 1).contains(&report.calibration.ticks),
+        "{} ticks for {} instructions",
+        report.calibration.ticks,
         report.calibration.instructions
     );
 }
