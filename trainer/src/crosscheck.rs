@@ -650,3 +650,88 @@ impl Report {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth;
+
+    /// The comparison on a device output written by hand from the host's own results, with one
+    /// logit of one segment changed: exactly that segment is reported as differing.
+    #[test]
+    fn compare_flags_exactly_the_segment_whose_logits_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = testmodel::build(testmodel::TestModelSpec::SMALL).unwrap();
+        let q = dir.path().join("q.postcard");
+        let f = dir.path().join("f.postcard");
+        std::fs::write(&q, m.int8.encode().unwrap()).unwrap();
+        std::fs::write(&f, m.float.encode().unwrap()).unwrap();
+        let opts = Options {
+            model: Some(q),
+            float_model: Some(f),
+            ..Options::default()
+        };
+        let models = HostModels::load(&opts).unwrap();
+        let clips: Vec<LabeledClip> = (0..2)
+            .map(|g| LabeledClip {
+                name: format!("c{g}"),
+                genre: Some(g),
+                samples: to_i16(&synth::render_clip(g, 3.0, 40 + g as u64)),
+            })
+            .collect();
+        let host: Vec<Vec<HostSegment>> = clips
+            .iter()
+            .map(|c| host_segments(c, &models).unwrap())
+            .collect();
+        let macs = macs(&models.int8_model().unwrap().unwrap());
+        let mut text = format!(
+            "tinygenre-fw 1 model_bytes=1 macs={macs}\ncalibration insns=4 ticks=1 insns_per_tick=40\n"
+        );
+        for (ci, segs) in host.iter().enumerate() {
+            text += &format!("clip {ci} samples=66150 segments={}\n", segs.len());
+            for (si, h) in segs.iter().enumerate() {
+                let mut logits = h.logits.clone();
+                if ci == 1 {
+                    // Changes the device's logits but not its top class.
+                    let low = argmax(&logits.iter().map(|&v| -i32::from(v)).collect::<Vec<_>>());
+                    logits[low] = logits[low].saturating_add(1);
+                }
+                let joined: Vec<String> = logits.iter().map(i8::to_string).collect();
+                text += &format!(
+                    "seg {ci} {si} pcm_fnv={:08x} mel_fnv={:08x} fe=100 cnn=300 class={} logits={}\n",
+                    h.pcm_fnv,
+                    h.mel_fnv,
+                    argmax(&logits),
+                    joined.join(",")
+                );
+            }
+        }
+        text += "stack peak_bytes=10 region_bytes=100\ndone clips=2 segments=2\n";
+        let dev = device::parse_output(&text).unwrap();
+        let sizes = ElfSizes {
+            flash_bytes: 1,
+            static_ram_bytes: 2,
+            sections: Default::default(),
+            allocator_linked: false,
+        };
+        let r = compare(&clips, &opts, &models, &host, &sizes, &dev).unwrap();
+        assert_eq!(r.segments, 2);
+        assert_eq!(r.pcm_identical_pct, 100.0);
+        assert_eq!(r.frontend_bit_identical_pct, Some(100.0));
+        assert_eq!(r.bit_identical_pct, Some(50.0));
+        assert_eq!(r.mismatches.len(), 1);
+        assert!(
+            r.mismatches[0].starts_with("c1 segment 0"),
+            "{:?}",
+            r.mismatches
+        );
+        assert_eq!(r.top1_agreement_pct, Some(100.0));
+        assert_eq!(r.instructions_per_mac, Some(300.0 / macs as f64));
+        assert_eq!(r.peak_ram_bytes, 12);
+
+        // A device that counts MACs differently is an error, not a figure.
+        let wrong = text.replace(&format!("macs={macs}"), &format!("macs={}", macs + 1));
+        let dev = device::parse_output(&wrong).unwrap();
+        assert!(compare(&clips, &opts, &models, &host, &sizes, &dev).is_err());
+    }
+}
