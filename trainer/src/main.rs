@@ -28,6 +28,8 @@ enum Command {
     Eval(cli::eval::Args),
     /// Apply an augmentation to a WAV file and write the result.
     Augment(cli::augment::Args),
+    /// Run the firmware under QEMU and compare it with infer-core on the host.
+    Crosscheck(cli::crosscheck::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +41,6 @@ fn main() -> anyhow::Result<()> {
         Command::Run(a) => cli::run::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Augment(a) => cli::augment::run(a),
+        Command::Crosscheck(a) => cli::crosscheck::run(a),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per `trainer` subcommand: a clap `Args` struct and a `run` function.
 
 pub mod augment;
+pub mod crosscheck;
 pub mod eval;
 pub mod features;
 pub mod prepare;
