@@ -26,6 +26,12 @@ enum Command {
     Eval(cli::eval::Args),
     /// Apply an augmentation to a WAV file and write the result.
     Augment(cli::augment::Args),
+    /// Run the study's grid (every network and augmentation x every seed); restartable.
+    Reproduce(cli::reproduce::Args),
+    /// Results table, confusion matrices and learning curves of a study directory.
+    Report(cli::report::Args),
+    /// Classify one song with a trained run: per-segment genres and the majority vote.
+    Classify(cli::classify::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +42,8 @@ fn main() -> anyhow::Result<()> {
         Command::Run(a) => cli::run::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Augment(a) => cli::augment::run(a),
+        Command::Reproduce(a) => cli::reproduce::run(a),
+        Command::Report(a) => cli::report::run(a),
+        Command::Classify(a) => cli::classify::run(a),
     }
 }

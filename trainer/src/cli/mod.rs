@@ -1,7 +1,10 @@
 //! One module per `trainer` subcommand: a clap `Args` struct and a `run` function.
 
 pub mod augment;
+pub mod classify;
 pub mod eval;
 pub mod features;
+pub mod report;
+pub mod reproduce;
 pub mod run;
 pub mod synth;

@@ -64,7 +64,7 @@ pub struct Args {
     pub resume: bool,
 }
 
-fn parse_toy(s: &str) -> anyhow::Result<ToySpec> {
+pub(crate) fn parse_toy(s: &str) -> anyhow::Result<ToySpec> {
     let v: Vec<usize> = s.split(':').map(str::parse).collect::<Result<_, _>>()?;
     let [
         n_classes,
