@@ -143,13 +143,23 @@ impl Confusion<'_> {
                 .map_err(err())?;
                 let ink = if f > 0.55 { WHITE } else { BLACK };
                 let centre = Pos::new(HPos::Center, VPos::Center);
+                if k == 0 {
+                    // zeros stay readable but recede, so the errors stand out
+                    root.draw_text(
+                        "0",
+                        &count_font.color(&BLACK.mix(0.3)).pos(centre),
+                        (cx + cell / 2, cy + cell / 2),
+                    )
+                    .map_err(err())?;
+                    continue;
+                }
                 root.draw_text(
                     &k.to_string(),
                     &count_font.color(&ink).pos(centre),
                     (cx + cell / 2, cy + cell / 2 - 8),
                 )
                 .map_err(err())?;
-                if row_total > 0 {
+                {
                     root.draw_text(
                         &format!("{:.0}%", 100.0 * f),
                         &frac_font.color(&ink.mix(0.85)).pos(centre),
@@ -311,7 +321,8 @@ impl Curves<'_> {
                 (0.0, 1.0)
             } else {
                 let hi = values.filter(|v| v.is_finite()).fold(0f64, f64::max);
-                (0.0, if hi > 0.0 { hi * 1.08 } else { 1.0 })
+                // headroom for the legend in the upper right
+                (0.0, if hi > 0.0 { hi * 1.3 } else { 1.0 })
             };
             let mut chart = ChartBuilder::on(panel)
                 .margin(18)
@@ -367,11 +378,7 @@ impl Curves<'_> {
             }
             chart
                 .configure_series_labels()
-                .position(if name.starts_with("loss") {
-                    SeriesLabelPosition::UpperRight
-                } else {
-                    SeriesLabelPosition::LowerRight
-                })
+                .position(legend_position(name, self.rows))
                 .label_font(("sans-serif", 16))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
@@ -379,6 +386,17 @@ impl Curves<'_> {
                 .map_err(err())?;
         }
         Ok(())
+    }
+}
+
+/// Where the legend covers the least: loss curves fall, so upper right (the axis has headroom
+/// there); accuracy curves rise, so lower right unless the last accuracies are low.
+fn legend_position(panel: &str, rows: &[EpochRow]) -> SeriesLabelPosition {
+    let last = rows.last().map_or(0.0, |r| r.train_accuracy.min(r.test_accuracy));
+    if panel.starts_with("loss") || last < 0.4 {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::LowerRight
     }
 }
 

@@ -103,13 +103,13 @@ fn table_statistics_match_hand_calculations() {
     //   deviations -0.11, 0.01, 0.10 -> squares 0.0121 + 0.0001 + 0.0100 = 0.0222
     //   sample variance 0.0222 / 2 = 0.0111, std = sqrt(0.0111) = 0.105356538
     //   t(0.975, 2) = 4.302652730 (= 0.95 * sqrt(2 / (1 - 0.95^2)))
-    //   half-width = 4.302652730 * 0.105356538 / sqrt(3) = 0.261718
+    //   half-width = 4.302652730 * 0.105356538 / sqrt(3) = 0.261720
     let s = &base.segment_accuracy;
     assert_eq!(s.n, 3);
     assert!(close(s.mean, 0.61, 1e-12), "{s:?}");
     assert!(close(s.std.unwrap(), 0.105_356_538, 1e-8), "{s:?}");
     let [lo, hi] = s.ci95.unwrap();
-    assert!(close(lo, 0.61 - 0.261_718, 1e-6) && close(hi, 0.61 + 0.261_718, 1e-6), "{s:?}");
+    assert!(close(lo, 0.61 - 0.261_720, 1e-6) && close(hi, 0.61 + 0.261_720, 1e-6), "{s:?}");
     // baseline, track accuracy 0.6, 0.7, 0.8: mean 0.7, std 0.1, half-width 4.30265 * 0.1 / sqrt 3
     let t = &base.track_accuracy;
     assert!(close(t.mean, 0.7, 1e-12) && close(t.std.unwrap(), 0.1, 1e-12), "{t:?}");
@@ -127,7 +127,20 @@ fn table_statistics_match_hand_calculations() {
 
     // the same numbers in report.json, results.csv and results.md
     let json: Report = serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(json.rows, r.rows);
+    // (serde_json reads floats back to within an ulp, not always bit-exactly)
+    assert_eq!(json.rows.len(), r.rows.len());
+    for (a, b) in json.rows.iter().zip(&r.rows) {
+        assert_eq!((&a.label, &a.seeds, &a.runs), (&b.label, &b.seeds, &b.runs));
+        for (x, y) in [
+            (&a.segment_accuracy, &b.segment_accuracy),
+            (&a.track_accuracy, &b.track_accuracy),
+        ] {
+            assert!(close(x.mean, y.mean, 1e-12) && close(x.std.unwrap(), y.std.unwrap(), 1e-12));
+            assert!(close(x.ci95.unwrap()[0], y.ci95.unwrap()[0], 1e-12));
+            assert!(close(x.ci95.unwrap()[1], y.ci95.unwrap()[1], 1e-12));
+        }
+        assert!(close(a.track_ratio.unwrap(), b.track_ratio.unwrap(), 1e-12));
+    }
     let csv = fs::read_to_string(out.join("results.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3);
@@ -138,7 +151,7 @@ fn table_statistics_match_hand_calculations() {
     assert_eq!(col("n"), "3");
     assert_eq!(col("segment_mean"), "0.610000");
     assert_eq!(col("segment_std"), "0.105357");
-    assert_eq!(col("segment_ci_low"), format!("{:.6}", 0.61 - 0.261_718));
+    assert_eq!(col("segment_ci_low"), format!("{:.6}", 0.61 - 0.261_720));
     assert_eq!(col("track_ratio"), "1.000000");
     let md = fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("| baseline | — | 3 | 61.0 ± 10.5 | [34.8, 87.2] | 70.0 ± 10.0 | [45.2, 94.8] | 1.000 | 1.000 |"), "{md}");
@@ -234,13 +247,17 @@ fn cli_report_renders_every_figure() {
             } else {
                 let svg = fs::read_to_string(&p).unwrap();
                 assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+                let texts = svg_texts(&svg);
+                let has = |t: &str| texts.iter().any(|x| x == t);
                 if f.contains("confusion") {
                     for g in genres {
-                        assert!(svg.contains(&format!(">{g}<")), "{}: no {g}", p.display());
+                        // once on each axis
+                        let n = texts.iter().filter(|x| *x == g).count();
+                        assert_eq!(n, 2, "{}: {g} appears {n} times", p.display());
                     }
-                    assert!(svg.contains("predicted genre") && svg.contains("true genre"));
+                    assert!(has("predicted genre") && has("true genre"), "{texts:?}");
                 } else {
-                    assert!(svg.contains(">train<") && svg.contains(">test<"));
+                    assert!(has("train") && has("test") && has("epoch"), "{texts:?}");
                 }
             }
         }
@@ -263,6 +280,33 @@ fn cli_report_renders_every_figure() {
         .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
         .sum();
     assert!(svg.contains(&format!("{total} examples")), "total {total}");
+    // cell texts in row order: the count, and its row percentage unless it is 0
+    let cells: Vec<u64> = m["confusion_segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .collect();
+    let texts = svg_texts(&svg);
+    let counts: Vec<u64> = texts
+        .iter()
+        .skip(2) // title, subtitle
+        .filter(|t| !t.ends_with('%'))
+        .take(cells.len())
+        .map(|t| t.parse().unwrap_or_else(|_| panic!("{t:?} is not a count")))
+        .collect();
+    assert_eq!(counts, cells);
+}
+
+/// The contents of the `<text>` elements of an SVG written by plotters, in order.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..t.find("</text>")?];
+            Some(body.trim().to_string())
+        })
+        .collect()
 }
 
 #[test]
