@@ -143,9 +143,9 @@ impl Study {
                 "grid label {:?} appears twice",
                 e.label
             );
-            e.aug.parse::<AugSpec>().with_context(|| {
-                format!("grid entry {:?}: augmentation {:?}", e.label, e.aug)
-            })?;
+            e.aug
+                .parse::<AugSpec>()
+                .with_context(|| format!("grid entry {:?}: augmentation {:?}", e.label, e.aug))?;
         }
         Ok(())
     }
@@ -176,7 +176,8 @@ impl Study {
     pub fn read(study_dir: &Path) -> anyhow::Result<Self> {
         let p = study_dir.join(STUDY_FILE);
         let s = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-        serde_json::from_str(&s).with_context(|| format!("{}: not a tinygenre study file", p.display()))
+        serde_json::from_str(&s)
+            .with_context(|| format!("{}: not a tinygenre study file", p.display()))
     }
 }
 

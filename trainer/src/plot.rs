@@ -65,7 +65,7 @@ pub struct Confusion<'a> {
 const CELL: u32 = 76;
 const LEFT: u32 = 150;
 const TOP: u32 = 80;
-const BOTTOM: u32 = 110;
+const BOTTOM: u32 = 84;
 const RIGHT: u32 = 140;
 
 impl Confusion<'_> {
@@ -120,7 +120,10 @@ impl Confusion<'_> {
         );
         root.draw_text(
             &sub,
-            &("sans-serif", 15).into_font().color(&BLACK.mix(0.75)).pos(center_top),
+            &("sans-serif", 15)
+                .into_font()
+                .color(&BLACK.mix(0.75))
+                .pos(center_top),
             (x0 + side / 2, 46),
         )
         .map_err(err())?;
@@ -226,8 +229,11 @@ impl Confusion<'_> {
             let f = 1.0 - s as f64 / (steps - 1) as f64;
             let ya = y0 + s * side / steps;
             let yb = y0 + (s + 1) * side / steps;
-            root.draw(&Rectangle::new([(bx, ya), (bx + bw, yb)], blues(f).filled()))
-                .map_err(err())?;
+            root.draw(&Rectangle::new(
+                [(bx, ya), (bx + bw, yb)],
+                blues(f).filled(),
+            ))
+            .map_err(err())?;
         }
         root.draw(&Rectangle::new(
             [(bx, y0), (bx + bw, y0 + side)],
@@ -237,8 +243,11 @@ impl Confusion<'_> {
         let tick = ("sans-serif", 14).into_font();
         for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
             let y = y0 + ((1.0 - t) * side as f64) as i32;
-            root.draw(&PathElement::new(vec![(bx + bw, y), (bx + bw + 5, y)], BLACK))
-                .map_err(err())?;
+            root.draw(&PathElement::new(
+                vec![(bx + bw, y), (bx + bw + 5, y)],
+                BLACK,
+            ))
+            .map_err(err())?;
             root.draw_text(
                 &format!("{t:.2}"),
                 &tick.color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
@@ -258,7 +267,11 @@ pub fn blues(f: f64) -> RGBColor {
         (0.7, [49.0, 130.0, 189.0]),
         (1.0, [8.0, 48.0, 107.0]),
     ];
-    let f = if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 };
+    let f = if f.is_finite() {
+        f.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let k = STOPS.windows(2).position(|w| f <= w[1].0).unwrap_or(2);
     let ((a, ca), (b, cb)) = (STOPS[k], STOPS[k + 1]);
     let t = (f - a) / (b - a);
@@ -313,7 +326,11 @@ impl Curves<'_> {
         type Get = fn(&EpochRow) -> f64;
         let specs: [(&str, Get, Get); 2] = [
             ("loss (cross-entropy)", |r| r.train_loss, |r| r.test_loss),
-            ("accuracy (segments)", |r| r.train_accuracy, |r| r.test_accuracy),
+            (
+                "accuracy (segments)",
+                |r| r.train_accuracy,
+                |r| r.test_accuracy,
+            ),
         ];
         for (panel, (name, train, test)) in panels.iter().zip(specs) {
             let values = self.rows.iter().flat_map(|r| [train(r), test(r)]);
@@ -354,7 +371,8 @@ impl Curves<'_> {
                 .bold_line_style(BLACK.mix(0.15))
                 .draw()
                 .map_err(err())?;
-            for (label, colour, get) in [("train", TRAIN_COLOUR, train), ("test", TEST_COLOUR, test)]
+            for (label, colour, get) in
+                [("train", TRAIN_COLOUR, train), ("test", TEST_COLOUR, test)]
             {
                 let pts: Vec<(f64, f64)> = self
                     .rows
@@ -370,10 +388,7 @@ impl Curves<'_> {
                         PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
                     });
                 chart
-                    .draw_series(
-                        pts.iter()
-                            .map(|&p| Circle::new(p, 4, colour.filled())),
-                    )
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                     .map_err(err())?;
             }
             chart
@@ -392,7 +407,9 @@ impl Curves<'_> {
 /// Where the legend covers the least: loss curves fall, so upper right (the axis has headroom
 /// there); accuracy curves rise, so lower right unless the last accuracies are low.
 fn legend_position(panel: &str, rows: &[EpochRow]) -> SeriesLabelPosition {
-    let last = rows.last().map_or(0.0, |r| r.train_accuracy.min(r.test_accuracy));
+    let last = rows
+        .last()
+        .map_or(0.0, |r| r.train_accuracy.min(r.test_accuracy));
     if panel.starts_with("loss") || last < 0.4 {
         SeriesLabelPosition::UpperRight
     } else {

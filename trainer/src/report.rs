@@ -204,9 +204,9 @@ pub fn read_epochs_csv(path: &Path) -> anyhow::Result<Vec<EpochRow>> {
         let f: Vec<&str> = line.split(',').collect();
         let get = |k: usize| -> anyhow::Result<f64> {
             let s = f.get(cols[k]).copied().unwrap_or("");
-            s.trim().parse::<f64>().with_context(|| {
-                format!("{} line {}: bad number {s:?}", path.display(), i + 2)
-            })
+            s.trim()
+                .parse::<f64>()
+                .with_context(|| format!("{} line {}: bad number {s:?}", path.display(), i + 2))
         };
         rows.push(EpochRow {
             epoch: get(0)? as usize,
@@ -249,7 +249,8 @@ pub fn gather(study_dir: &Path) -> anyhow::Result<Gathered> {
         let mp = dir.join("metrics.json");
         let metrics: Metrics = match fs::read(&mp) {
             Err(_) => {
-                out.incomplete.push((name, "no metrics.json (not finished)".into()));
+                out.incomplete
+                    .push((name, "no metrics.json (not finished)".into()));
                 continue;
             }
             Ok(b) => match serde_json::from_slice(&b) {
@@ -521,7 +522,11 @@ pub fn markdown(report: &Report) -> String {
     s += &format!("- split: {}\n", join(&h.split));
     s += &format!("- epochs: {}\n", join(&h.epochs));
     s += &format!("- seeds: {}\n", join(&h.seeds));
-    s += &format!("- batch: {}, Adam learning rate: {}\n", join(&h.batch), join(&h.lr));
+    s += &format!(
+        "- batch: {}, Adam learning rate: {}\n",
+        join(&h.batch),
+        join(&h.lr)
+    );
     s += &format!("- data: {}\n", join(&h.data));
     s += &format!(
         "- dataset fingerprint: {}\n",
@@ -641,7 +646,11 @@ pub fn draw_run(r: &RunRecord, out: &Path) -> anyhow::Result<Vec<String>> {
     let m = &r.metrics;
     let mut files = Vec::new();
     for (kind, counts, what) in [
-        ("confusion_track", &m.confusion_tracks, "track level (majority vote)"),
+        (
+            "confusion_track",
+            &m.confusion_tracks,
+            "track level (majority vote)",
+        ),
         ("confusion_segment", &m.confusion_segments, "segment level"),
     ] {
         let c = Confusion {
@@ -722,7 +731,10 @@ pub fn write_report(study_dir: &Path, out: Option<&Path>) -> anyhow::Result<Repo
     let report = Report { header, rows, runs };
     write_atomic(&out.join("results.md"), markdown(&report).as_bytes())?;
     write_atomic(&out.join("results.csv"), csv(&report.rows).as_bytes())?;
-    write_atomic(&out.join("report.json"), &serde_json::to_vec_pretty(&report)?)?;
+    write_atomic(
+        &out.join("report.json"),
+        &serde_json::to_vec_pretty(&report)?,
+    )?;
     Ok(report)
 }
 

@@ -68,13 +68,23 @@ fn restarting_an_interrupted_study_trains_only_the_unfinished_runs() {
     assert!(first.failed().is_empty(), "{:?}", first.failed());
     assert_eq!(
         first.trained(),
-        ["baseline-s0", "baseline-s1", "baseline+coord-s0", "baseline+coord-s1"]
+        [
+            "baseline-s0",
+            "baseline-s1",
+            "baseline+coord-s0",
+            "baseline+coord-s1"
+        ]
     );
     assert_eq!(experiments::Study::read(&out).unwrap(), study);
-    let original: Vec<serde_json::Value> = ["baseline-s0", "baseline-s1", "baseline+coord-s0", "baseline+coord-s1"]
-        .iter()
-        .map(|n| metrics(&out.join(n)))
-        .collect();
+    let original: Vec<serde_json::Value> = [
+        "baseline-s0",
+        "baseline-s1",
+        "baseline+coord-s0",
+        "baseline+coord-s1",
+    ]
+    .iter()
+    .map(|n| metrics(&out.join(n)))
+    .collect();
     let untouched = out.join("baseline-s0/metrics.json");
     let untouched_time = mtime(&untouched);
     let untouched_bytes = fs::read(&untouched).unwrap();
@@ -96,7 +106,11 @@ fn restarting_an_interrupted_study_trains_only_the_unfinished_runs() {
     fs::remove_dir_all(coord0.join("checkpoints")).unwrap();
     fs::create_dir_all(coord0.join("checkpoints")).unwrap();
     for f in ["model.bpk", "optim.bpk", "state.json"] {
-        fs::copy(one.join("checkpoints").join(f), coord0.join("checkpoints").join(f)).unwrap();
+        fs::copy(
+            one.join("checkpoints").join(f),
+            coord0.join("checkpoints").join(f),
+        )
+        .unwrap();
     }
     fs::copy(one.join("epochs.csv"), coord0.join("epochs.csv")).unwrap();
     // 3. baseline+coord-s1: never started (e.g. its shard's job was cancelled).
@@ -152,12 +166,7 @@ fn restarting_an_interrupted_study_trains_only_the_unfinished_runs() {
     // a third pass has nothing to do
     let third = experiments::reproduce(&study, &out, None).unwrap();
     assert!(third.trained().is_empty());
-    assert!(
-        third
-            .steps
-            .iter()
-            .all(|(s, _)| s.action == Action::Skip)
-    );
+    assert!(third.steps.iter().all(|(s, _)| s.action == Action::Skip));
 }
 
 #[test]
@@ -187,7 +196,15 @@ fn shards_cover_the_grid_exactly_once() {
         .map(|s| s.run.name)
         .collect();
     assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), 24);
-    assert_eq!(&names[..4], ["arbitrary-s0", "arbitrary-s1", "arbitrary-s2", "baseline-s0"]);
+    assert_eq!(
+        &names[..4],
+        [
+            "arbitrary-s0",
+            "arbitrary-s1",
+            "arbitrary-s2",
+            "baseline-s0"
+        ]
+    );
     assert_eq!(names[23], "baseline+noise+pitch+mixup-s2");
 }
 
@@ -198,7 +215,14 @@ fn cli_shards_split_the_grid_and_dry_run_trains_nothing() {
     let mut lists = Vec::new();
     for shard in ["0/2", "1/2"] {
         let o = Command::new(BIN)
-            .args(["reproduce", "--synthetic", "--dry-run", "--shard", shard, "--out"])
+            .args([
+                "reproduce",
+                "--synthetic",
+                "--dry-run",
+                "--shard",
+                shard,
+                "--out",
+            ])
             .arg(&out)
             .output()
             .unwrap();
@@ -221,7 +245,14 @@ fn cli_shards_split_the_grid_and_dry_run_trains_nothing() {
     assert!(!out.exists(), "--dry-run wrote {}", out.display());
 
     let bad = Command::new(BIN)
-        .args(["reproduce", "--synthetic", "--dry-run", "--shard", "2/2", "--out"])
+        .args([
+            "reproduce",
+            "--synthetic",
+            "--dry-run",
+            "--shard",
+            "2/2",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -244,7 +275,10 @@ fn a_run_directory_with_other_settings_is_refused_before_training() {
     study.base.epochs = 2;
     let err = experiments::reproduce(&study, &out, None).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("baseline-s3") && msg.contains("other settings"), "{msg}");
+    assert!(
+        msg.contains("baseline-s3") && msg.contains("other settings"),
+        "{msg}"
+    );
     assert_eq!(mtime(&csv), before);
 
     // the device is not part of a run's identity
@@ -262,22 +296,42 @@ fn cli_reproduce_runs_the_selected_cells() {
     let out = tmp.path().join("study");
     let o = Command::new(BIN)
         .args([
-            "reproduce", "--toy", "3:5:2:32:32", "--epochs", "1", "--batch", "8", "--seeds", "4",
-            "--only", "baseline", "--out",
+            "reproduce",
+            "--toy",
+            "3:5:2:32:32",
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--seeds",
+            "4",
+            "--only",
+            "baseline",
+            "--out",
         ])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("1 runs: 1 trained, 0 already complete, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("1 runs: 1 trained, 0 already complete, 0 failed"),
+        "{stdout}"
+    );
     let m = metrics(&out.join("baseline-s4"));
     assert_eq!(m["seed"], 4);
     assert_eq!(m["epochs"], 1);
     assert_eq!(m["model"], "baseline");
 
     let bad = Command::new(BIN)
-        .args(["reproduce", "--toy", "3:5:2:32:32", "--only", "vgg", "--out"])
+        .args([
+            "reproduce",
+            "--toy",
+            "3:5:2:32:32",
+            "--only",
+            "vgg",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();

@@ -95,7 +95,10 @@ fn table_statistics_match_hand_calculations() {
     let r = report::write_report(tmp.path(), Some(&out)).unwrap();
     assert_eq!(r.rows.len(), 2);
     let (base, coord) = (&r.rows[0], &r.rows[1]);
-    assert_eq!((base.label.as_str(), coord.label.as_str()), ("baseline", "baseline+coord"));
+    assert_eq!(
+        (base.label.as_str(), coord.label.as_str()),
+        ("baseline", "baseline+coord")
+    );
     assert_eq!(base.seeds, [0, 1, 2]);
 
     // baseline, segment accuracy 0.50, 0.62, 0.71:
@@ -109,10 +112,16 @@ fn table_statistics_match_hand_calculations() {
     assert!(close(s.mean, 0.61, 1e-12), "{s:?}");
     assert!(close(s.std.unwrap(), 0.105_356_538, 1e-8), "{s:?}");
     let [lo, hi] = s.ci95.unwrap();
-    assert!(close(lo, 0.61 - 0.261_720, 1e-6) && close(hi, 0.61 + 0.261_720, 1e-6), "{s:?}");
+    assert!(
+        close(lo, 0.61 - 0.261_720, 1e-6) && close(hi, 0.61 + 0.261_720, 1e-6),
+        "{s:?}"
+    );
     // baseline, track accuracy 0.6, 0.7, 0.8: mean 0.7, std 0.1, half-width 4.30265 * 0.1 / sqrt 3
     let t = &base.track_accuracy;
-    assert!(close(t.mean, 0.7, 1e-12) && close(t.std.unwrap(), 0.1, 1e-12), "{t:?}");
+    assert!(
+        close(t.mean, 0.7, 1e-12) && close(t.std.unwrap(), 0.1, 1e-12),
+        "{t:?}"
+    );
     assert!(close(t.ci95.unwrap()[1] - 0.7, 0.248_413, 1e-6), "{t:?}");
     // baseline+coord, segments 0.80, 0.80, 0.83: mean 0.81, squares 0.0001+0.0001+0.0004 = 0.0006,
     // variance 0.0003, std 0.017320508; track 0.9 x 3: std 0, interval of width 0
@@ -155,7 +164,10 @@ fn table_statistics_match_hand_calculations() {
     assert_eq!(col("track_ratio"), "1.000000");
     let md = fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("| baseline | — | 3 | 61.0 ± 10.5 | [34.8, 87.2] | 70.0 ± 10.0 | [45.2, 94.8] | 1.000 | 1.000 |"), "{md}");
-    assert!(md.contains("| baseline+coord | — | 3 | 81.0 ± 1.7 |"), "{md}");
+    assert!(
+        md.contains("| baseline+coord | — | 3 | 81.0 ± 1.7 |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -174,7 +186,10 @@ fn header_names_split_epochs_seeds_data_and_fingerprint() {
     let cfg: serde_json::Value =
         serde_json::from_slice(&fs::read(study_dir().join("baseline-s0/config.json")).unwrap())
             .unwrap();
-    assert_eq!(h.dataset_fingerprint, [cfg["dataset_fingerprint"].as_str().unwrap()]);
+    assert_eq!(
+        h.dataset_fingerprint,
+        [cfg["dataset_fingerprint"].as_str().unwrap()]
+    );
     assert_eq!(h.complete_runs, 4);
     assert_eq!(h.incomplete_runs.len(), 1);
     assert!(h.incomplete_runs[0].starts_with("baseline-s2"));
@@ -182,7 +197,13 @@ fn header_names_split_epochs_seeds_data_and_fingerprint() {
     assert_eq!(r.rows[0].seeds, [0, 1]);
     assert_eq!(r.rows[1].seeds, [0, 2]);
     let md = fs::read_to_string(tmp.path().join("report/results.md")).unwrap();
-    for needle in ["- split: random", "- epochs: 2", "- seeds: 0, 1, 2", "- dataset fingerprint: `toy:", "not started: baseline+coord-s1"] {
+    for needle in [
+        "- split: random",
+        "- epochs: 2",
+        "- seeds: 0, 1, 2",
+        "- dataset fingerprint: `toy:",
+        "not started: baseline+coord-s1",
+    ] {
         assert!(md.contains(needle), "{needle:?} missing from\n{md}");
     }
 }
@@ -190,12 +211,13 @@ fn header_names_split_epochs_seeds_data_and_fingerprint() {
 /// Decode a PNG: (width, height, number of distinct colours).
 fn decode_png(p: &Path) -> (u32, u32, usize) {
     let dec = png::Decoder::new(fs::File::open(p).unwrap());
-    let mut reader = dec.read_info().unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut reader = dec
+        .read_info()
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
     let bpp = info.color_type.samples();
-    let colours: std::collections::HashSet<&[u8]> =
-        buf[..info.buffer_size()].chunks(bpp).collect();
+    let colours: std::collections::HashSet<&[u8]> = buf[..info.buffer_size()].chunks(bpp).collect();
     (info.width, info.height, colours.len())
 }
 
@@ -268,10 +290,9 @@ fn cli_report_renders_every_figure() {
         }
     }
     // the cells hold the counts of metrics.json (SVG text)
-    let m: serde_json::Value = serde_json::from_slice(
-        &fs::read(tmp.path().join("baseline-s0/metrics.json")).unwrap(),
-    )
-    .unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("baseline-s0/metrics.json")).unwrap())
+            .unwrap();
     let svg = fs::read_to_string(out.join("figures/baseline-s0/confusion_segment.svg")).unwrap();
     let total: u64 = m["confusion_segments"]
         .as_array()
@@ -312,7 +333,11 @@ fn svg_texts(svg: &str) -> Vec<String> {
 #[test]
 fn report_of_a_directory_without_runs_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = Command::new(BIN).arg("report").arg(tmp.path()).output().unwrap();
+    let o = Command::new(BIN)
+        .arg("report")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("not a study directory"), "{e}");

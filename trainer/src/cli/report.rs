@@ -38,7 +38,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| report::default_out(&args.study));
-    print!("{}", report::markdown(&crate::report::Report { runs: Vec::new(), ..r.clone() }));
+    print!(
+        "{}",
+        report::markdown(&crate::report::Report {
+            runs: Vec::new(),
+            ..r.clone()
+        })
+    );
     let figures: usize = r.runs.iter().map(|f| f.files.len()).sum();
     eprintln!(
         "{} rows, {} runs, {figures} figures -> {}",

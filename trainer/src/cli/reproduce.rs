@@ -87,7 +87,10 @@ impl Args {
             let known: Vec<String> = study.grid.iter().map(|e| e.label.clone()).collect();
             for l in &self.only {
                 if !known.contains(l) {
-                    bail!("--only {l:?}: not a grid entry; valid: {}", known.join(", "));
+                    bail!(
+                        "--only {l:?}: not a grid entry; valid: {}",
+                        known.join(", ")
+                    );
                 }
             }
             study.grid.retain(|e| self.only.contains(&e.label));
