@@ -13,10 +13,18 @@ const BATCH: usize = 32;
 fn bench(c: &mut Criterion) {
     let device = Device::flex().autodiff();
     device.seed(0);
-    let cfg = ModelConfig { kind: ModelKind::Baseline, posenc: PosEnc::None, n_classes: 10, n_mels: 128, frames: 130 };
+    let cfg = ModelConfig {
+        kind: ModelKind::Baseline,
+        posenc: PosEnc::None,
+        n_classes: 10,
+        n_mels: 128,
+        frames: 130,
+    };
     let mut model = Some(cfg.init(&device));
     let mut optim = optimizer();
-    let x: Vec<f32> = (0..BATCH * 128 * 130).map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0).collect();
+    let x: Vec<f32> = (0..BATCH * 128 * 130)
+        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
     let mut y = vec![0f32; BATCH * 10];
     for b in 0..BATCH {
         y[b * 10 + b % 10] = 1.0;
@@ -26,7 +34,8 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(BATCH as u64));
     g.bench_function("baseline_flex_batch32", |bencher| {
         bencher.iter(|| {
-            let xt = Tensor::<4>::from_data(TensorData::new(x.clone(), [BATCH, 1, 128, 130]), &device);
+            let xt =
+                Tensor::<4>::from_data(TensorData::new(x.clone(), [BATCH, 1, 128, 130]), &device);
             let yt = Tensor::<2>::from_data(TensorData::new(y.clone(), [BATCH, 10]), &device);
             let m = model.take().expect("model");
             let (m, loss, _) = train_step(m, &mut optim, xt, yt, 1e-3);
