@@ -299,6 +299,10 @@ pub struct Row {
     pub segment_ratio: Option<f64>,
     /// Mean track accuracy / the baseline's.
     pub track_ratio: Option<f64>,
+    /// Confusion matrices summed over the row's seeds (PNG and SVG), relative to the report
+    /// directory; empty when the runs' genre lists differ.
+    #[serde(default)]
+    pub figures: Vec<String>,
 }
 
 /// What the runs share (or, where they differ, every value seen).
@@ -431,6 +435,7 @@ pub fn summarise(study_dir: &Path, g: &Gathered) -> anyhow::Result<(Header, Vec<
                 track_accuracy: summarize(&trk),
                 segment_ratio: None,
                 track_ratio: None,
+                figures: Vec::new(),
             }
         })
         .collect();
@@ -566,6 +571,27 @@ pub fn markdown(report: &Report) -> String {
             ratio(r.track_ratio),
         );
     }
+    if report.rows.iter().any(|r| !r.figures.is_empty()) {
+        s += "\n## Confusion matrices, summed over seeds\n\n";
+        for r in report.rows.iter().filter(|r| !r.figures.is_empty()) {
+            let links: Vec<String> = r
+                .figures
+                .iter()
+                .filter(|p| p.ends_with(".png"))
+                .map(|p| {
+                    format!(
+                        "[{}]({p})",
+                        if p.contains("track") {
+                            "tracks"
+                        } else {
+                            "segments"
+                        }
+                    )
+                })
+                .collect();
+            s += &format!("- {}: {}\n", r.label, links.join(", "));
+        }
+    }
     if !report.runs.is_empty() {
         s += "\n## Runs\n\n| Run | Segment accuracy | Track accuracy | Figures |\n|---|---:|---:|---|\n";
         for f in &report.runs {
@@ -693,6 +719,82 @@ pub fn draw_run(r: &RunRecord, out: &Path) -> anyhow::Result<Vec<String>> {
     Ok(files)
 }
 
+/// Sum confusion matrices over runs (rows, columns = genres). `None` when the runs' genre lists
+/// differ.
+pub fn summed_confusion(
+    runs: &[&RunRecord],
+    pick: fn(&Metrics) -> &Vec<Vec<usize>>,
+) -> Option<Vec<Vec<usize>>> {
+    let first = runs.first()?;
+    let n = first.metrics.genres.len();
+    let mut sum = vec![vec![0usize; n]; n];
+    for r in runs {
+        let m = pick(&r.metrics);
+        if r.metrics.genres != first.metrics.genres
+            || m.len() != n
+            || m.iter().any(|row| row.len() != n)
+        {
+            return None;
+        }
+        for (s, row) in sum.iter_mut().zip(m) {
+            for (a, b) in s.iter_mut().zip(row) {
+                *a += b;
+            }
+        }
+    }
+    Some(sum)
+}
+
+/// Draw the confusion matrices of a table row summed over its seeds into
+/// `<out>/figures/by-model/<label>/`; returns the paths relative to `out`.
+fn draw_summed(label: &str, runs: &[&RunRecord], out: &Path) -> anyhow::Result<Vec<String>> {
+    let rel = PathBuf::from("figures").join("by-model").join(label);
+    let mut files = Vec::new();
+    let Some(first) = runs.first() else {
+        return Ok(files);
+    };
+    let seeds: Vec<String> = runs.iter().map(|r| r.file.run.seed.to_string()).collect();
+    for (kind, pick, what) in [
+        (
+            "confusion_track",
+            (|m: &Metrics| &m.confusion_tracks) as fn(&Metrics) -> &Vec<Vec<usize>>,
+            "track level",
+        ),
+        (
+            "confusion_segment",
+            |m: &Metrics| &m.confusion_segments,
+            "segment level",
+        ),
+    ] {
+        let Some(counts) = summed_confusion(runs, pick) else {
+            eprintln!("warning: {label}: the runs' genre lists differ; no summed confusion matrix");
+            return Ok(Vec::new());
+        };
+        fs::create_dir_all(out.join(&rel))?;
+        let c = Confusion {
+            title: format!(
+                "{}: {what}, seed{} {} summed",
+                first.metrics.model_label(),
+                if seeds.len() > 1 { "s" } else { "" },
+                seeds.join(", ")
+            ),
+            genres: &first.metrics.genres,
+            counts: &counts,
+        };
+        for ext in ["png", "svg"] {
+            let name = format!("{kind}.{ext}");
+            let p = out.join(&rel).join(&name);
+            if ext == "png" {
+                c.png(&p)?;
+            } else {
+                c.svg(&p)?;
+            }
+            files.push(rel.join(&name).display().to_string());
+        }
+    }
+    Ok(files)
+}
+
 trait ModelLabel {
     fn model_label(&self) -> String;
 }
@@ -727,6 +829,16 @@ pub fn write_report(study_dir: &Path, out: Option<&Path>) -> anyhow::Result<Repo
             track_accuracy: r.metrics.track_accuracy,
             files,
         });
+    }
+    let mut rows = rows;
+    for row in &mut rows {
+        let members: Vec<&RunRecord> = g
+            .runs
+            .iter()
+            .filter(|r| row.runs.contains(&r.name))
+            .collect();
+        row.figures = draw_summed(&row.label, &members, &out)
+            .with_context(|| format!("summed figures of {}", row.label))?;
     }
     let report = Report { header, rows, runs };
     write_atomic(&out.join("results.md"), markdown(&report).as_bytes())?;

@@ -317,6 +317,55 @@ fn cli_report_renders_every_figure() {
         .map(|t| t.parse().unwrap_or_else(|_| panic!("{t:?} is not a count")))
         .collect();
     assert_eq!(counts, cells);
+
+    // per table row, the track confusion matrix summed over its three seeds
+    for row in &r.rows {
+        assert_eq!(row.figures.len(), 4, "{:?}", row.figures);
+        for f in &row.figures {
+            assert!(
+                f.starts_with(&format!("figures/by-model/{}/", row.label)),
+                "{f}"
+            );
+            if f.ends_with(".png") {
+                let (w, h, colours) = decode_png(&out.join(f));
+                assert!(w >= 500 && h >= 400 && colours > 50);
+            }
+        }
+        let mut want = vec![0u64; 16];
+        for run in &row.runs {
+            let m: serde_json::Value = serde_json::from_slice(
+                &fs::read(tmp.path().join(run).join("metrics.json")).unwrap(),
+            )
+            .unwrap();
+            let cells = m["confusion_tracks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| {
+                    r.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_u64().unwrap())
+                        .collect::<Vec<_>>()
+                });
+            for (w, c) in want.iter_mut().zip(cells) {
+                *w += c;
+            }
+        }
+        let svg = fs::read_to_string(out.join(format!(
+            "figures/by-model/{}/confusion_track.svg",
+            row.label
+        )))
+        .unwrap();
+        let got: Vec<u64> = svg_texts(&svg)
+            .iter()
+            .skip(2)
+            .filter(|t| !t.ends_with('%'))
+            .take(16)
+            .map(|t| t.parse().unwrap())
+            .collect();
+        assert_eq!(got, want, "{}", row.label);
+    }
 }
 
 /// The contents of the `<text>` elements of an SVG written by plotters, in order.
