@@ -33,7 +33,8 @@ use crate::audio::{self, AudioError};
 use crate::dataset::{Skipped, Track};
 use crate::segment::{SegmentConfig, SegmentError};
 
-pub use shim::FrontendConfig;
+pub use infer_core::config::FrontendConfig;
+use infer_core::frontend::LogMel;
 
 const MAGIC: &[u8; 8] = b"TGFEAT01";
 const HEADER_LEN: u64 = 8 + 4 + 4 + 4 + 8 + 32;
@@ -114,7 +115,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
 ///
 /// This is the single place where the trainer calls the front end.
 pub fn log_mel(cfg: &FrontendConfig, samples: &[f32]) -> Result<(usize, usize, Vec<f32>), String> {
-    shim::log_mel(cfg, samples)
+    // LogMel holds its FFT buffer and filterbank inline (no heap on the device); box it here so
+    // rayon's worker stacks stay small.
+    let mut front = Box::new(LogMel::new(cfg).map_err(|e| e.to_string())?);
+    let n_mels = cfg.n_mels as usize;
+    let mut out = vec![0f32; n_mels * cfg.n_frames(samples.len())];
+    let frames = front
+        .compute_f32(samples, &mut out)
+        .map_err(|e| e.to_string())?;
+    out.truncate(n_mels * frames);
+    Ok((n_mels, frames, out))
 }
 
 /// A waveform augmentation applied to a whole track before segmentation and the
@@ -648,174 +658,5 @@ impl CachedSet {
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
-    }
-}
-
-/// TEMPORARY stand-in for `infer_core::frontend::LogMel` while the front end is
-/// being written (same contract: librosa's `melspectrogram` + `power_to_db`).
-/// Replaced by infer-core's front end before merge.
-mod shim {
-    use realfft::RealFftPlanner;
-
-    /// Mel scale.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    pub enum MelScale {
-        /// Slaney.
-        Slaney,
-        /// HTK.
-        Htk,
-    }
-    /// Filter normalisation.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    pub enum MelNorm {
-        /// Slaney area normalisation.
-        Slaney,
-        /// None.
-        None,
-    }
-    /// Front-end configuration (mirror of infer-core's).
-    #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[allow(missing_docs)]
-    pub struct FrontendConfig {
-        pub sample_rate: u32,
-        pub n_fft: u32,
-        pub hop_length: u32,
-        pub n_mels: u32,
-        pub f_min: f32,
-        pub f_max: f32,
-        pub mel_scale: MelScale,
-        pub norm: MelNorm,
-        pub power: u8,
-        pub ref_db: f32,
-        pub amin: f32,
-        pub top_db: Option<f32>,
-        pub center: bool,
-    }
-    impl FrontendConfig {
-        /// librosa defaults.
-        pub const DEFAULT: FrontendConfig = FrontendConfig {
-            sample_rate: 22050,
-            n_fft: 2048,
-            hop_length: 512,
-            n_mels: 128,
-            f_min: 0.0,
-            f_max: 11025.0,
-            mel_scale: MelScale::Slaney,
-            norm: MelNorm::Slaney,
-            power: 2,
-            ref_db: 1.0,
-            amin: 1e-10,
-            top_db: None,
-            center: true,
-        };
-        /// n_fft 1024, HTK, no norm.
-        pub const HTK1024: FrontendConfig = FrontendConfig {
-            n_fft: 1024,
-            mel_scale: MelScale::Htk,
-            norm: MelNorm::None,
-            ..FrontendConfig::DEFAULT
-        };
-    }
-
-    fn hz_to_mel(f: f64, htk: bool) -> f64 {
-        if htk {
-            return 2595.0 * (1.0 + f / 700.0).log10();
-        }
-        let f_sp = 200.0 / 3.0;
-        let logstep = 6.4f64.ln() / 27.0;
-        if f >= 1000.0 {
-            15.0 + (f / 1000.0).ln() / logstep
-        } else {
-            f / f_sp
-        }
-    }
-    fn mel_to_hz(m: f64, htk: bool) -> f64 {
-        if htk {
-            return 700.0 * (10f64.powf(m / 2595.0) - 1.0);
-        }
-        let f_sp = 200.0 / 3.0;
-        let logstep = 6.4f64.ln() / 27.0;
-        if m >= 15.0 {
-            1000.0 * (logstep * (m - 15.0)).exp()
-        } else {
-            f_sp * m
-        }
-    }
-
-    pub fn log_mel(cfg: &FrontendConfig, x: &[f32]) -> Result<(usize, usize, Vec<f32>), String> {
-        let n_fft = cfg.n_fft as usize;
-        let hop = cfg.hop_length as usize;
-        let n_mels = cfg.n_mels as usize;
-        if x.is_empty() {
-            return Err("input: no samples".into());
-        }
-        let htk = cfg.mel_scale == MelScale::Htk;
-        let n_bins = n_fft / 2 + 1;
-        let sr = f64::from(cfg.sample_rate);
-        let mel_lo = hz_to_mel(f64::from(cfg.f_min), htk);
-        let mel_hi = hz_to_mel(f64::from(cfg.f_max), htk);
-        let mel_f: Vec<f64> = (0..n_mels + 2)
-            .map(|i| {
-                mel_to_hz(
-                    mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64,
-                    htk,
-                )
-            })
-            .collect();
-        let mut fb = vec![0f64; n_mels * n_bins];
-        for m in 0..n_mels {
-            let enorm = if cfg.norm == MelNorm::Slaney {
-                2.0 / (mel_f[m + 2] - mel_f[m])
-            } else {
-                1.0
-            };
-            for k in 0..n_bins {
-                let f = k as f64 * sr / n_fft as f64;
-                let lower = (f - mel_f[m]) / (mel_f[m + 1] - mel_f[m]);
-                let upper = (mel_f[m + 2] - f) / (mel_f[m + 2] - mel_f[m + 1]);
-                fb[m * n_bins + k] = lower.min(upper).max(0.0) * enorm;
-            }
-        }
-        let pad = if cfg.center { n_fft / 2 } else { 0 };
-        let mut padded = vec![0f64; x.len() + 2 * pad];
-        for (p, &v) in padded[pad..].iter_mut().zip(x) {
-            *p = f64::from(v);
-        }
-        if padded.len() < n_fft {
-            return Err("input: shorter than one frame".into());
-        }
-        let frames = 1 + (padded.len() - n_fft) / hop;
-        let window: Vec<f64> = (0..n_fft)
-            .map(|n| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / n_fft as f64).cos())
-            .collect();
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
-        let mut inbuf = fft.make_input_vec();
-        let mut spec = fft.make_output_vec();
-        let mut power = vec![0f64; n_bins];
-        let mut out = vec![0f32; n_mels * frames];
-        let ref_db = 10.0 * f64::from(cfg.ref_db).max(f64::from(cfg.amin)).log10();
-        for t in 0..frames {
-            for (i, b) in inbuf.iter_mut().enumerate() {
-                *b = padded[t * hop + i] * window[i];
-            }
-            fft.process(&mut inbuf, &mut spec)
-                .map_err(|e| e.to_string())?;
-            for (p, c) in power.iter_mut().zip(&spec) {
-                let mag2 = c.re * c.re + c.im * c.im;
-                *p = if cfg.power == 2 { mag2 } else { mag2.sqrt() };
-            }
-            for m in 0..n_mels {
-                let row = &fb[m * n_bins..(m + 1) * n_bins];
-                let e: f64 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
-                out[m * frames + t] = (10.0 * e.max(f64::from(cfg.amin)).log10() - ref_db) as f32;
-            }
-        }
-        if let Some(top) = cfg.top_db {
-            let max = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            for v in &mut out {
-                *v = v.max(max - top);
-            }
-        }
-        Ok((n_mels, frames, out))
     }
 }

@@ -47,14 +47,14 @@ pub fn predict(
     norm: Normalisation,
     batch: usize,
     device: &Device,
-) -> Predictions {
+) -> anyhow::Result<Predictions> {
     let (m, n) = (ex.n_mels, ex.len());
     let mut probs = Vec::with_capacity(n);
     let mut loss = 0f64;
     let idx: Vec<usize> = (0..n).collect();
     for chunk in idx.chunks(batch.max(1)) {
         let b = chunk.len();
-        let x = train::batch_input(ex, chunk, &vec![0; b], frames, norm);
+        let x = train::batch_input(ex, chunk, &vec![0; b], frames, norm)?;
         let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), device);
         let logp = log_softmax(model.forward(xt), 1); // [b, classes]
         let c = logp.dims()[1];
@@ -69,10 +69,10 @@ pub fn predict(
             probs.push(row.iter().map(|l| l.exp()).collect());
         }
     }
-    Predictions {
+    Ok(Predictions {
         probs,
         loss: loss / n.max(1) as f64,
-    }
+    })
 }
 
 /// Fill a [`Metrics`] record from an evaluation and the run's config.
@@ -117,7 +117,7 @@ pub fn evaluate_run(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<Metri
         file.normalisation(),
         cfg.batch,
         &device,
-    );
+    )?;
     let ev = metrics::evaluate(
         file.genres.len(),
         &prepared.test.labels,

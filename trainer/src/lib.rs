@@ -6,6 +6,7 @@
 pub mod audio;
 pub mod cache;
 pub mod dataset;
+pub mod loader;
 pub mod npy;
 pub mod segment;
 pub mod split;

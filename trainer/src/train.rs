@@ -5,9 +5,11 @@
 //! an interrupted run resumed from its last checkpoint (model, Adam state, epoch counter) takes
 //! exactly the same steps as an uninterrupted one on the CPU.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
@@ -20,7 +22,9 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{AugMode, AugSpec};
 use crate::backend::DeviceKind;
+use crate::cache::CachedSet;
 use crate::eval;
 use crate::metrics::{self, Metrics};
 use crate::models::{Model, ModelConfig, ModelKind, PosEnc};
@@ -81,6 +85,12 @@ pub struct RunConfig {
     pub posenc: PosEnc,
     /// Augmentation stack (`--aug`), `none` for none.
     pub aug: String,
+    /// How waveform augmentation enters training (`--aug-mode`; the study's: offline).
+    #[serde(default)]
+    pub aug_mode: AugMode,
+    /// Augmented copies of each training track in offline mode (`--aug-copies`).
+    #[serde(default = "default_aug_copies")]
+    pub aug_copies: usize,
     /// Data.
     pub data: DataSource,
     /// Split: `random`, `fault-filtered` or `kfold` (`kfold:K:FOLD`).
@@ -97,12 +107,18 @@ pub struct RunConfig {
     pub device: DeviceKind,
 }
 
+fn default_aug_copies() -> usize {
+    1
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         Self {
             model: ModelKind::Baseline,
             posenc: PosEnc::None,
             aug: "none".into(),
+            aug_mode: AugMode::Offline,
+            aug_copies: 1,
             data: DataSource::Synthetic,
             split: "random".into(),
             epochs: 10,
@@ -134,11 +150,17 @@ impl RunConfig {
             "--lr must be positive, got {}",
             self.lr
         );
+        let spec = crate::loader::aug_spec(self)?;
         ensure!(
-            self.aug == "none",
-            "--aug {:?}: augmentation is not wired in yet; only `none` is accepted",
+            !(spec.has_waveform_stages() && matches!(self.data, DataSource::Toy(_))),
+            "--aug {:?}: waveform augmentation needs audio; the toy source has none",
             self.aug
         );
+        ensure!(
+            self.aug_mode == AugMode::Online || self.aug_copies >= 1 || !spec.has_waveform_stages(),
+            "--aug-copies must be at least 1 for offline waveform augmentation"
+        );
+        crate::loader::parse_split(&self.split)?;
         Ok(())
     }
 
@@ -200,12 +222,28 @@ impl RunFile {
 pub struct Examples {
     /// Mel bands.
     pub n_mels: usize,
-    /// Each example `[n_mels, frames_i]`, mel-major.
-    pub features: Vec<Vec<f32>>,
+    /// Each example `[n_mels, frames_i]`, mel-major, in memory or in the feature cache.
+    pub features: FeatureStore,
     /// Class of each example.
     pub labels: Vec<usize>,
     /// Track id of each example (segments of one track share it).
     pub tracks: Vec<usize>,
+}
+
+/// Where the examples' log-mel values live.
+#[derive(Clone, Debug)]
+pub enum FeatureStore {
+    /// In memory (the toy source, tests).
+    Memory(Vec<Vec<f32>>),
+    /// In the on-disk feature cache, read one segment at a time when a batch is built: memory
+    /// holds only the index (a set and an entry per example), whatever the dataset's size.
+    Cache(Vec<(Arc<CachedSet>, usize)>),
+}
+
+impl Default for FeatureStore {
+    fn default() -> Self {
+        FeatureStore::Memory(Vec::new())
+    }
 }
 
 impl Examples {
@@ -217,8 +255,50 @@ impl Examples {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
-    fn frames(&self, i: usize) -> usize {
-        self.features[i].len() / self.n_mels.max(1)
+    /// Frames of example `i`.
+    pub fn frames(&self, i: usize) -> usize {
+        match &self.features {
+            FeatureStore::Memory(v) => v.get(i).map_or(0, |x| x.len() / self.n_mels.max(1)),
+            FeatureStore::Cache(v) => v
+                .get(i)
+                .and_then(|(set, k)| set.entry(*k))
+                .map_or(0, |e| e.frames),
+        }
+    }
+    /// The log-mel of example `i`, `[n_mels, frames]` mel-major (read from the cache if it lives
+    /// there).
+    pub fn get(&self, i: usize) -> anyhow::Result<Cow<'_, [f32]>> {
+        match &self.features {
+            FeatureStore::Memory(v) => v
+                .get(i)
+                .map(|x| Cow::Borrowed(x.as_slice()))
+                .with_context(|| format!("example {i} out of range ({} held)", v.len())),
+            FeatureStore::Cache(v) => {
+                let (set, k) = v
+                    .get(i)
+                    .with_context(|| format!("example {i} out of range ({} held)", v.len()))?;
+                Ok(Cow::Owned(set.load(*k)?))
+            }
+        }
+    }
+    /// Appends the examples of `other` (same store kind).
+    pub fn extend(&mut self, other: Examples) -> anyhow::Result<()> {
+        if self.is_empty() {
+            *self = other;
+            return Ok(());
+        }
+        ensure!(
+            self.n_mels == other.n_mels,
+            "examples of different mel bands"
+        );
+        match (&mut self.features, other.features) {
+            (FeatureStore::Memory(a), FeatureStore::Memory(b)) => a.extend(b),
+            (FeatureStore::Cache(a), FeatureStore::Cache(b)) => a.extend(b),
+            _ => bail!("cannot mix in-memory and cached examples"),
+        }
+        self.labels.extend(other.labels);
+        self.tracks.extend(other.tracks);
+        Ok(())
     }
 }
 
@@ -243,11 +323,7 @@ pub struct Prepared {
 pub fn prepare(cfg: &RunConfig) -> anyhow::Result<Prepared> {
     match &cfg.data {
         DataSource::Toy(spec) => Ok(toy(spec, cfg.seed)),
-        DataSource::Path { .. } | DataSource::Synthetic => {
-            bail!(
-                "reading audio datasets needs the data module (dataset/split/cache), not merged into this branch yet"
-            )
-        }
+        DataSource::Path { .. } | DataSource::Synthetic => Ok(crate::loader::prepare_audio(cfg)?.0),
     }
 }
 
@@ -255,6 +331,7 @@ fn toy(spec: &ToySpec, seed: u64) -> Prepared {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x7079_5f74_6f79);
     let normal = rand_distr::Normal::new(0.0f32, spec.noise_db.max(1e-6)).expect("finite std");
     let (m, f) = (spec.n_mels, spec.frames);
+    let mut all_features: Vec<Vec<f32>> = Vec::new();
     let mut all = Examples {
         n_mels: m,
         ..Default::default()
@@ -278,7 +355,7 @@ fn toy(spec: &ToySpec, seed: u64) -> Prepared {
                     };
                     *v = -50.0 + band + rng.sample(normal);
                 }
-                all.features.push(x);
+                all_features.push(x);
                 all.labels.push(c);
                 all.tracks.push(track);
             }
@@ -304,16 +381,19 @@ fn toy(spec: &ToySpec, seed: u64) -> Prepared {
             ..Default::default()
         },
     );
-    for i in 0..all.len() {
-        let dst = if test_tracks.contains(&all.tracks[i]) {
-            &mut test
+    let (mut train_f, mut test_f) = (Vec::new(), Vec::new());
+    for (i, x) in all_features.into_iter().enumerate() {
+        let (dst, f) = if test_tracks.contains(&all.tracks[i]) {
+            (&mut test, &mut test_f)
         } else {
-            &mut train
+            (&mut train, &mut train_f)
         };
-        dst.features.push(std::mem::take(&mut all.features[i]));
+        f.push(x);
         dst.labels.push(all.labels[i]);
         dst.tracks.push(all.tracks[i]);
     }
+    train.features = FeatureStore::Memory(train_f);
+    test.features = FeatureStore::Memory(test_f);
     Prepared {
         genres: (0..spec.n_classes).map(|c| format!("class{c}")).collect(),
         train,
@@ -324,11 +404,12 @@ fn toy(spec: &ToySpec, seed: u64) -> Prepared {
     }
 }
 
-/// Mean and standard deviation over every value of the training examples.
-pub fn normalisation(train: &Examples) -> Normalisation {
+/// Mean and standard deviation over every value of the training examples (one streaming pass).
+pub fn normalisation(train: &Examples) -> anyhow::Result<Normalisation> {
     let (mut n, mut s, mut s2) = (0f64, 0f64, 0f64);
-    for x in &train.features {
-        for &v in x {
+    for i in 0..train.len() {
+        let x = train.get(i)?;
+        for &v in x.iter() {
             n += 1.0;
             s += v as f64;
             s2 += (v as f64) * (v as f64);
@@ -341,26 +422,34 @@ pub fn normalisation(train: &Examples) -> Normalisation {
         1.0
     };
     let std = if var > 1e-12 { var.sqrt() } else { 1.0 };
-    Normalisation {
+    Ok(Normalisation {
         mean: mean as f32,
         std: std as f32,
-    }
+    })
 }
 
 /// Build a normalised input batch `[b, 1, n_mels, frames]` from examples `idx`, each cropped to
 /// `frames` at `offsets[i]` (zero-padded after normalisation where an example is shorter).
+///
+/// # Errors
+/// Reading a cached example failed.
 pub fn batch_input(
     ex: &Examples,
     idx: &[usize],
     offsets: &[usize],
     frames: usize,
     norm: Normalisation,
-) -> Vec<f32> {
+) -> anyhow::Result<Vec<f32>> {
     let m = ex.n_mels;
     let mut out = vec![0f32; idx.len() * m * frames];
     for (k, (&i, &off)) in idx.iter().zip(offsets).enumerate() {
-        let src = &ex.features[i];
+        let src = ex.get(i)?;
         let fi = ex.frames(i);
+        ensure!(
+            src.len() == m * fi,
+            "example {i}: {} values, expected {m} x {fi}",
+            src.len()
+        );
         let n = frames.min(fi.saturating_sub(off));
         for mel in 0..m {
             let s = &src[mel * fi + off..mel * fi + off + n];
@@ -370,20 +459,30 @@ pub fn batch_input(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Augmentation seam (docs/architecture.md): waveform transforms run in the data module before
 /// the front end, spectrogram stages on each example after it, batch stages (mixup) here on the
 /// normalised batch and its one-hot targets. With `--aug none` this leaves the batch unchanged.
 pub fn apply_batch_stages(
-    cfg: &RunConfig,
-    _inputs: &mut [f32],
-    _targets: &mut [f32],
-    _batch: usize,
-    _rng: &mut Xoshiro256PlusPlus,
+    spec: &AugSpec,
+    inputs: &mut [f32],
+    targets: &mut [f32],
+    batch: usize,
+    n_mels: usize,
+    rng: &mut Xoshiro256PlusPlus,
 ) {
-    debug_assert_eq!(cfg.aug, "none");
+    // SpecAugment fills with the segment mean (or zero); the mean commutes with the affine
+    // normalisation, so masking the normalised example equals masking before normalising.
+    if spec.has_spectrogram_stages() && batch > 0 {
+        let per = inputs.len() / batch;
+        let frames = per / n_mels.max(1);
+        for x in inputs.chunks_exact_mut(per) {
+            spec.apply_spectrogram(x, n_mels, frames, rng);
+        }
+    }
+    spec.apply_batch(inputs, targets, batch, rng);
 }
 
 fn mix(seed: u64, epoch: usize) -> u64 {
@@ -676,12 +775,19 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     }
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
-    let data = prepare(cfg)?;
+    let (data, audio) = match &cfg.data {
+        DataSource::Toy(spec) => (toy(spec, cfg.seed), None),
+        _ => {
+            let (p, a) = crate::loader::prepare_audio(cfg)?;
+            (p, Some(a))
+        }
+    };
+    let spec = crate::loader::aug_spec(cfg)?;
     ensure!(
         !data.train.is_empty() && !data.test.is_empty(),
         "empty training or test set"
     );
-    let norm = normalisation(&data.train);
+    let norm = normalisation(&data.train)?;
     let model_cfg = ModelConfig {
         kind: cfg.model,
         posenc: cfg.posenc,
@@ -752,7 +858,13 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         let epoch_seed = mix(cfg.seed, epoch + 1);
         device.seed(epoch_seed);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(epoch_seed);
-        let mut order: Vec<usize> = (0..data.train.len()).collect();
+        // Online augmentation: this epoch's fresh draw of every training track.
+        let online = match (&audio, cfg.aug_mode) {
+            (Some(a), AugMode::Online) => crate::loader::epoch_train(a, &spec, epoch, cfg.seed)?,
+            _ => None,
+        };
+        let train = online.as_ref().unwrap_or(&data.train);
+        let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut rng);
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         for idx in order.chunks(cfg.batch) {
@@ -762,7 +874,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             let offsets: Vec<usize> = idx
                 .iter()
                 .map(|&i| {
-                    let spare = data.train.frames(i).saturating_sub(frames);
+                    let spare = train.frames(i).saturating_sub(frames);
                     if spare > 0 {
                         rng.random_range(0..=spare)
                     } else {
@@ -771,12 +883,12 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
                 })
                 .collect();
             let b = idx.len();
-            let mut x = batch_input(&data.train, idx, &offsets, frames, norm);
+            let mut x = batch_input(train, idx, &offsets, frames, norm)?;
             let mut y = vec![0f32; b * n_classes];
             for (k, &i) in idx.iter().enumerate() {
-                y[k * n_classes + data.train.labels[i]] = 1.0;
+                y[k * n_classes + train.labels[i]] = 1.0;
             }
-            apply_batch_stages(cfg, &mut x, &mut y, b, &mut rng);
+            apply_batch_stages(&spec, &mut x, &mut y, b, m, &mut rng);
             let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), &device);
             let yt = Tensor::<2>::from_data(TensorData::new(y, [b, n_classes]), &device);
             let (next, loss_v, pred) = train_step(model, &mut optim, xt, yt, cfg.lr);
@@ -791,7 +903,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             correct += idx
                 .iter()
                 .zip(&pred)
-                .filter(|(i, p)| data.train.labels[**i] as i64 == **p)
+                .filter(|(i, p)| train.labels[**i] as i64 == **p)
                 .count();
             progress.step(
                 epoch + 1,
@@ -801,7 +913,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             );
         }
         let valid = model.valid();
-        let pred = eval::predict(&valid, &data.test, frames, norm, cfg.batch, &plain);
+        let pred = eval::predict(&valid, &data.test, frames, norm, cfg.batch, &plain)?;
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -819,7 +931,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     progress.finish();
 
     let valid = model.valid();
-    let pred = eval::predict(&valid, &data.test, frames, norm, cfg.batch, &plain);
+    let pred = eval::predict(&valid, &data.test, frames, norm, cfg.batch, &plain)?;
     let ev = metrics::evaluate(n_classes, &data.test.labels, &data.test.tracks, &pred.probs);
     let metrics = eval::assemble(
         &file,

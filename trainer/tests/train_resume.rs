@@ -136,8 +136,9 @@ fn load_baseline_reads_the_trained_weights() {
     let device = burn::tensor::Device::flex();
     let model = trainer::train::load_model(&dir, &file, &device).unwrap();
     let data = trainer::train::prepare(&cfg).unwrap();
-    let pred = trainer::eval::predict(&model, &data.test, 32, file.normalisation(), 8, &device);
-    let logits = plain.forward(&data.test.features[0]);
+    let pred =
+        trainer::eval::predict(&model, &data.test, 32, file.normalisation(), 8, &device).unwrap();
+    let logits = plain.forward(&data.test.get(0).unwrap());
     let max = logits.iter().cloned().fold(f32::MIN, f32::max);
     let z: f32 = logits.iter().map(|l| (l - max).exp()).sum();
     for (p, l) in pred.probs[0].iter().zip(&logits) {

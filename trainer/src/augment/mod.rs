@@ -49,7 +49,8 @@ pub use timeshift::{ShiftFill, TimeShift};
 ///   (`AugSpec::waveform_transform(epoch, seed)`); the training set keeps its
 ///   size. (Features of online copies are best computed without the cache, or
 ///   it keeps one copy per epoch.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AugMode {
     /// Fixed augmented copies, made once and added to the training set.
     #[default]
@@ -205,6 +206,15 @@ impl WaveAugment {
             noise::add_noise(samples, sigma, &mut rng);
         }
         draw
+    }
+}
+
+impl crate::cache::WaveTransform for WaveAugment {
+    fn key(&self) -> String {
+        self.key.clone()
+    }
+    fn apply(&self, track: &crate::dataset::Track, samples: &mut Vec<f32>, sample_rate: u32) {
+        self.apply_named(&track.name, samples, sample_rate);
     }
 }
 

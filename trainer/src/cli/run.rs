@@ -13,6 +13,8 @@ Examples:
   trainer run --model baseline --synthetic --out runs/smoke
   trainer run --model baseline --posenc coord --data ../shared/data/gtzan --epochs 10 --seed 0 --out runs/coord-s0
   trainer run --model resnet18 --data /data/gtzan --device wgpu --batch 32 --lr 1e-3 --out runs/resnet
+  trainer run --model baseline --aug mixup --synthetic --out runs/mixup
+  trainer run --model baseline --aug noise:sigma=0.001,pitch:range=4 --aug-copies 1 --synthetic --out runs/stack
   trainer run --model baseline --synthetic --out runs/smoke --resume   # continue an interrupted run";
 
 /// Arguments of `trainer run`.
@@ -28,6 +30,13 @@ pub struct Args {
     /// Augmentation stack (e.g. `noise:sigma=0.001,pitch:range=4`); `none` for none.
     #[arg(long, default_value = "none")]
     pub aug: String,
+    /// How waveform augmentation enters training: offline (the study's: copies made once,
+    /// cached and added to the training set) or online (a fresh draw every epoch).
+    #[arg(long, default_value = "offline")]
+    pub aug_mode: crate::augment::AugMode,
+    /// Augmented copies of every training track in offline mode (the set grows by 1 + copies).
+    #[arg(long, default_value_t = 1)]
+    pub aug_copies: usize,
     /// GTZAN-layout dataset root.
     #[arg(long, conflicts_with_all = ["synthetic", "toy"])]
     pub data: Option<PathBuf>,
@@ -99,6 +108,8 @@ impl Args {
             model: self.model,
             posenc: self.posenc,
             aug: self.aug.clone(),
+            aug_mode: self.aug_mode,
+            aug_copies: self.aug_copies,
             data,
             split: self.split.clone(),
             epochs: self.epochs,

@@ -1,0 +1,234 @@
+//! From a GTZAN-layout directory (or the synthetic stand-in) to the examples a run trains and
+//! tests on: discovery, the split by track, the front end per model, the feature cache and the
+//! offline / online waveform augmentation.
+//!
+//! - `baseline` and `resnet18` read non-overlapping 3 s segments through the default front end
+//!   (librosa's defaults): 128 × 130 per segment, ten segments per 30 s track.
+//! - `arbitrary` (Won et al.) reads the whole track through its own front end
+//!   ([`FrontendConfig::HTK1024`]) and crops 29 s (1249 frames) from it: at random in training,
+//!   from the start in evaluation (the crop happens when batches are built).
+//!
+//! Waveform augmentation (`--aug noise,pitch,...`) is applied to training tracks only, before the
+//! front end, through the feature cache's [`WaveTransform`](crate::cache::WaveTransform) hook:
+//! offline, `--aug-copies C` copies of each training track are made once, cached, and added to the
+//! training set (which grows by the factor `1 + C`); online, each epoch replaces every training
+//! track by a fresh draw ([`epoch_train`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+
+use crate::augment::{AugMode, AugSpec};
+use crate::cache::{CachedSet, FeatureCache, FrontendConfig, WaveTransform};
+use crate::dataset::{Dataset, Track};
+use crate::models::ModelKind;
+use crate::segment::SegmentConfig;
+use crate::split::{Split, SplitKind};
+use crate::synth;
+use crate::train::{DataSource, Examples, FeatureStore, Prepared, RunConfig};
+
+/// Seconds of the `arbitrary` model's crop.
+pub const ARBITRARY_CROP_SECONDS: f32 = 29.0;
+
+/// The feature-cache root: `$TINYGENRE_CACHE`, or `cache/` in the working directory.
+pub fn cache_root() -> PathBuf {
+    std::env::var_os("TINYGENRE_CACHE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("cache"))
+}
+
+/// The front end, segmentation and model input width (frames) of a network.
+pub fn input_spec(model: ModelKind) -> (FrontendConfig, SegmentConfig, usize) {
+    match model {
+        ModelKind::Arbitrary => {
+            let fe = FrontendConfig::HTK1024;
+            let crop = (ARBITRARY_CROP_SECONDS * fe.sample_rate as f32) as usize;
+            (fe, SegmentConfig::whole_track(), fe.n_frames(crop))
+        }
+        ModelKind::Baseline | ModelKind::Resnet18 => {
+            let fe = FrontendConfig::DEFAULT;
+            let seg = SegmentConfig::default();
+            let n = (seg.seconds * fe.sample_rate as f32).round() as usize;
+            (fe, seg, fe.n_frames(n))
+        }
+    }
+}
+
+/// Parses `--split`: `random` (the study's stratified 70/30), `random:VALID` (plus a validation
+/// fraction taken from the training part), `fault-filtered`, or `kfold:K:FOLD` (`kfold` = `kfold:5:0`).
+pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str, what: &str| -> anyhow::Result<f64> {
+        p.parse::<f64>()
+            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a number"))
+    };
+    Ok(match parts.as_slice() {
+        ["random"] => SplitKind::default(),
+        ["random", v] => SplitKind::Random {
+            test_fraction: 0.3,
+            valid_fraction: num(v, "validation fraction")? as f32,
+        },
+        ["fault-filtered"] => SplitKind::FaultFiltered,
+        ["kfold"] => SplitKind::KFold { k: 5, fold: 0 },
+        ["kfold", k, fold] => SplitKind::KFold {
+            k: num(k, "k")? as usize,
+            fold: num(fold, "fold")? as usize,
+        },
+        _ => bail!(
+            "unknown split {s:?}: expected random, random:VALID_FRACTION, fault-filtered or kfold:K:FOLD"
+        ),
+    })
+}
+
+/// The parsed augmentation of a run.
+pub fn aug_spec(cfg: &RunConfig) -> anyhow::Result<AugSpec> {
+    cfg.aug
+        .parse::<AugSpec>()
+        .with_context(|| format!("--aug {:?}", cfg.aug))
+}
+
+/// What [`prepare_audio`] keeps to build online-augmented epochs later.
+#[derive(Debug, Clone)]
+pub struct AudioSource {
+    dataset: Dataset,
+    train_tracks: Vec<Track>,
+    frontend: FrontendConfig,
+    segments: SegmentConfig,
+    cache: PathBuf,
+}
+
+/// The examples of a cached set: an index into the cache, no features in memory.
+fn cached_examples(set: CachedSet, n_mels: usize) -> Examples {
+    let set = Arc::new(set);
+    let (mut index, mut labels, mut tracks) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, e) in set.entries().enumerate() {
+        index.push((Arc::clone(&set), i));
+        labels.push(e.genre);
+        tracks.push(e.track);
+    }
+    Examples {
+        n_mels,
+        features: FeatureStore::Cache(index),
+        labels,
+        tracks,
+    }
+}
+
+/// Loads a GTZAN-layout dataset (or generates the default synthetic one) for `cfg`.
+pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)> {
+    let root = match &cfg.data {
+        DataSource::Path { path } => path.clone(),
+        DataSource::Synthetic => synth::ensure_default(&cache_root())
+            .context("building the default synthetic dataset")?,
+        DataSource::Toy(_) => bail!("prepare_audio: the toy source holds no audio"),
+    };
+    let ds = Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
+    if !ds.skipped.is_empty() {
+        eprintln!(
+            "data: {} of {} files skipped (unreadable; see the warnings above)",
+            ds.skipped.len(),
+            ds.skipped.len() + ds.tracks.len()
+        );
+    }
+    let kind = parse_split(&cfg.split)?;
+    let split = Split::new(&ds, &kind, cfg.seed)?;
+    split.check_disjoint(&ds)?;
+    if !split.missing.is_empty() {
+        eprintln!(
+            "data: {} tracks of the {} split lists are not in {}",
+            split.missing.len(),
+            cfg.split,
+            root.display()
+        );
+    }
+    let (frontend, segments, input_frames) = input_spec(cfg.model);
+    let cache_dir = cache_root().join("features");
+    let cache = FeatureCache::open(&cache_dir)?;
+    let pick =
+        |ids: &[usize]| -> Vec<Track> { ids.iter().map(|&i| ds.tracks[i].clone()).collect() };
+    let (train_tracks, test_tracks) = (pick(&split.train), pick(&split.test));
+
+    let spec = aug_spec(cfg)?;
+    let n_mels = frontend.n_mels as usize;
+    let set = cache.precompute(&train_tracks, &frontend, &segments, None)?;
+    let mut train = cached_examples(set, n_mels);
+    let originals = train.len();
+    if cfg.aug_mode == AugMode::Offline {
+        for t in spec.offline_transforms(cfg.aug_copies, cfg.seed) {
+            eprintln!("augment: offline copy {} ({})", t.copy(), t.key());
+            let set = cache.precompute(&train_tracks, &frontend, &segments, Some(&t))?;
+            train.extend(cached_examples(set, n_mels))?;
+        }
+        if train.len() > originals {
+            eprintln!(
+                "augment: training set grew from {originals} to {} examples (x{})",
+                train.len(),
+                train.len() / originals.max(1)
+            );
+        }
+    }
+    let set = cache.precompute(&test_tracks, &frontend, &segments, None)?;
+    let test = cached_examples(set, n_mels);
+
+    let rel = |ids: &[usize]| -> Vec<String> {
+        ids.iter()
+            .filter_map(|&i| ds.relative_path(i))
+            .collect::<Vec<_>>()
+    };
+    let prepared = Prepared {
+        genres: ds.genres.clone(),
+        train,
+        test,
+        input_frames,
+        fingerprint: ds.fingerprint(),
+        split_lists: Some([rel(&split.train), rel(&split.valid), rel(&split.test)]),
+    };
+    let source = AudioSource {
+        dataset: ds,
+        train_tracks,
+        frontend,
+        segments,
+        cache: cache_dir,
+    };
+    Ok((prepared, source))
+}
+
+/// The training examples of epoch `epoch` (0-based) in online mode: every training track through
+/// a fresh draw of the waveform stages (`AugSpec::waveform_transform(epoch + 1, seed)`), cached
+/// like offline copies so a resumed run sees the same audio. `None` without waveform stages.
+pub fn epoch_train(
+    src: &AudioSource,
+    spec: &AugSpec,
+    epoch: usize,
+    seed: u64,
+) -> anyhow::Result<Option<Examples>> {
+    let Some(t) = spec.waveform_transform(epoch + 1, seed) else {
+        return Ok(None);
+    };
+    let cache = FeatureCache::open(&src.cache)?;
+    let set = cache.precompute(
+        &src.train_tracks,
+        &src.frontend,
+        &src.segments,
+        Some(&t as &dyn WaveTransform),
+    )?;
+    Ok(Some(cached_examples(set, src.frontend.n_mels as usize)))
+}
+
+impl AudioSource {
+    /// The discovered dataset.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+}
+
+/// The root that `--data` / `--synthetic` resolve to (the synthetic set is generated if needed).
+pub fn data_root(data: &DataSource) -> anyhow::Result<Option<PathBuf>> {
+    Ok(match data {
+        DataSource::Path { path } => Some(path.clone()),
+        DataSource::Synthetic => Some(synth::ensure_default(&cache_root())?),
+        DataSource::Toy(_) => None,
+    })
+}
