@@ -1,23 +1,19 @@
-//! Classify one audio file with a trained run (Burn): cut it into the run's segments (3 s, or the
-//! whole track for `arbitrary`), compute each segment's log-mel with infer-core's front end
-//! (librosa defaults, `FrontendConfig::DEFAULT`), normalise with the run's scalar mean and
-//! standard deviation, and take the majority vote over the segments' predictions (ties broken
-//! by summed probabilities, as in evaluation).
+//! Classify one audio file with a trained run (Burn): cut it into the run's segments and compute
+//! each segment's log-mel exactly as training did ([`loader::input_spec`]: 3 s segments through
+//! librosa's default front end, or the whole track through the HTK front end for `arbitrary`,
+//! cropped from its start), normalise with the run's scalar mean and standard deviation, and take
+//! the majority vote over the segments' predictions (ties broken by summed probabilities, as in
+//! evaluation).
 
 use std::path::Path;
 
 use anyhow::{Context, ensure};
-use infer_core::config::FrontendConfig;
-use infer_core::frontend::LogMel;
 
+use crate::cache;
 use crate::eval;
+use crate::loader;
 use crate::metrics;
-use crate::models::ModelKind;
-use crate::segment::SegmentConfig;
-use crate::train::{self, Examples, RunFile};
-
-/// The front end a run's inputs are computed with.
-pub const FRONTEND: FrontendConfig = FrontendConfig::DEFAULT;
+use crate::train::{self, Examples, FeatureStore, RunFile};
 
 /// One segment's prediction.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,50 +55,50 @@ impl Classification {
     }
 }
 
-/// The log-mel segments of `samples` (at [`FRONTEND`]'s sample rate) as the run's model sees
-/// them, with their start times.
+/// The log-mel segments of `samples` (mono, at the sample rate of the run's front end,
+/// [`loader::input_spec`]) as the run's model sees them, their start times in seconds, and
+/// whether the signal was shorter than one segment (zero-padded).
 pub fn segment_features(
     samples: &[f32],
     file: &RunFile,
 ) -> anyhow::Result<(Examples, Vec<f64>, bool)> {
-    let sr = FRONTEND.sample_rate;
+    let (fe, seg, _) = loader::input_spec(file.model.kind);
+    let sr = fe.sample_rate;
     ensure!(
-        file.model.n_mels == FRONTEND.n_mels as usize,
-        "the run's model takes {} mel bands but the front end computes {} (was it trained on the toy set?)",
+        file.model.n_mels == fe.n_mels as usize,
+        "the run's model takes {} mel bands but its front end computes {} (was it trained on the toy set?)",
         file.model.n_mels,
-        FRONTEND.n_mels
+        fe.n_mels
     );
-    let seg = if file.model.kind == ModelKind::Arbitrary {
-        SegmentConfig::whole_track()
-    } else {
-        SegmentConfig::default()
-    };
     let cut = seg.cut(samples, sr)?;
     let starts: Vec<f64> = seg
         .starts(samples.len(), sr)?
         .into_iter()
         .map(|s| s as f64 / sr as f64)
         .collect();
-    let mut front = LogMel::new(&FRONTEND).map_err(|e| anyhow::anyhow!("front end: {e}"))?;
-    let n_mels = FRONTEND.n_mels as usize;
-    let mut ex = Examples {
-        n_mels,
-        ..Default::default()
-    };
+    let mut features = Vec::with_capacity(cut.segments.len());
     for (i, s) in cut.segments.iter().enumerate() {
-        let mut out = vec![0f32; n_mels * FRONTEND.n_frames(s.len())];
-        let frames = front
-            .compute_f32(s, &mut out)
-            .map_err(|e| anyhow::anyhow!("segment {i}: {e}"))?;
-        out.truncate(n_mels * frames);
-        ex.features.push(out);
-        ex.labels.push(0);
-        ex.tracks.push(0);
+        let (n_mels, frames, x) =
+            cache::log_mel(&fe, s).map_err(|e| anyhow::anyhow!("segment {i}: {e}"))?;
+        ensure!(
+            x.len() == n_mels * frames,
+            "segment {i}: front end returned {} values for {n_mels} x {frames}",
+            x.len()
+        );
+        features.push(x);
     }
+    let n = features.len();
+    let ex = Examples {
+        n_mels: fe.n_mels as usize,
+        features: FeatureStore::Memory(features),
+        labels: vec![0; n],
+        tracks: vec![0; n],
+    };
     Ok((ex, starts, cut.padded))
 }
 
-/// Classify `samples` (mono, at [`FRONTEND`]'s sample rate) with the run in `run_dir`.
+/// Classify `samples` (mono, at the sample rate of the run's front end) with the run in
+/// `run_dir`.
 pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Classification> {
     let file = RunFile::read(run_dir)?;
     let (ex, starts, padded) = segment_features(samples, &file)?;
@@ -115,7 +111,7 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
         file.normalisation(),
         file.run.batch,
         &device,
-    );
+    )?;
     let n = file.genres.len();
     let mut votes = vec![0usize; n];
     let mut mean_probs = vec![0f64; n];
@@ -147,7 +143,9 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
 
 /// Classify an audio file (WAV or .au; resampled to the front end's rate, down-mixed to mono).
 pub fn classify_file(run_dir: &Path, audio: &Path) -> anyhow::Result<Classification> {
-    let samples = crate::audio::load_mono(audio, FRONTEND.sample_rate)
+    let file = RunFile::read(run_dir)?;
+    let (fe, _, _) = loader::input_spec(file.model.kind);
+    let samples = crate::audio::load_mono(audio, fe.sample_rate)
         .with_context(|| format!("reading {}", audio.display()))?;
     classify_samples(run_dir, &samples).with_context(|| format!("classifying {}", audio.display()))
 }

@@ -10,7 +10,7 @@ use infer_core::config::FrontendConfig;
 use trainer::classify;
 use trainer::eval;
 use trainer::metrics;
-use trainer::train::{self, DataSource, Examples, RunConfig, RunFile, ToySpec};
+use trainer::train::{self, DataSource, Examples, FeatureStore, RunConfig, RunFile, ToySpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 
@@ -82,23 +82,24 @@ fn segments_features_probabilities_and_vote_match_references() {
     // reference: f64 front end on each 3 s slice, then the run's model
     let cfg = FrontendConfig::DEFAULT;
     let seg = 3 * 22050;
-    let mut ex = Examples {
-        n_mels: 128,
-        ..Default::default()
-    };
+    let mut features = Vec::new();
     for k in 0..3 {
         let s = &x[k * seg..(k + 1) * seg];
         let mut out = vec![0f64; 128 * cfg.n_frames(s.len())];
         let frames = infer_core::reference::log_mel(&cfg, s, &mut out).unwrap();
         assert_eq!(frames, 130);
-        ex.features.push(out.iter().map(|&v| v as f32).collect());
-        ex.labels.push(0);
-        ex.tracks.push(0);
+        features.push(out.iter().map(|&v| v as f32).collect());
     }
+    let ex = Examples {
+        n_mels: 128,
+        features: FeatureStore::Memory(features),
+        labels: vec![0; 3],
+        tracks: vec![0; 3],
+    };
     let file = RunFile::read(run).unwrap();
     let device = burn::tensor::Device::flex();
     let model = train::load_model(run, &file, &device).unwrap();
-    let pred = eval::predict(&model, &ex, 130, file.normalisation(), 4, &device);
+    let pred = eval::predict(&model, &ex, 130, file.normalisation(), 4, &device).unwrap();
     for (k, (got, want)) in c.segments.iter().zip(&pred.probs).enumerate() {
         let sum: f32 = got.probs.iter().sum();
         assert!(

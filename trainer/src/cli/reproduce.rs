@@ -41,6 +41,13 @@ pub struct Args {
     /// Split: random (70/30) or fault-filtered.
     #[arg(long, default_value = "random")]
     pub split: String,
+    /// How waveform augmentation enters training: offline (the study's: copies made once,
+    /// cached and added to the training set) or online (a fresh draw every epoch).
+    #[arg(long, default_value = "offline")]
+    pub aug_mode: crate::augment::AugMode,
+    /// Augmented copies of every training track in offline mode.
+    #[arg(long, default_value_t = 1)]
+    pub aug_copies: usize,
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
@@ -76,6 +83,8 @@ impl Args {
         let base = RunConfig {
             data,
             split: self.split.clone(),
+            aug_mode: self.aug_mode,
+            aug_copies: self.aug_copies,
             epochs: self.epochs,
             batch: self.batch,
             lr: self.lr,
