@@ -4,7 +4,7 @@
 # Usage: benches/frontend.sh   (from anywhere; needs python3 with librosa)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
 taskset -c 0 cargo bench --profile dev -p tinygenre-benches --bench frontend -- --noplot
 taskset -c 0 python3 benches/frontend_librosa.py 20 | tee /tmp/tg_librosa_frontend.txt

@@ -3,7 +3,7 @@
 # Usage: benches/train_throughput.sh   (from the repository root; needs python3 + torch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 # dev profile: dependencies and workspace crates are already opt-level 3 there, and this
 # reuses the shared build instead of compiling Burn again in release
 cargo bench --profile dev -p tinygenre-benches --bench train_throughput -- --noplot 2>&1 | tee /tmp/tg_burn_bench.txt

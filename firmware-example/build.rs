@@ -2,8 +2,8 @@
 //!
 //! `TINYGENRE_MODEL` (an absolute path, or one relative to the repository root)
 //! names the `.postcard` model to embed; without it, the demo model
-//! `models/baseline-synth-int8.postcard` is used when it exists. With no model,
-//! the firmware runs the front end only.
+//! `models/baseline-synth-int8.postcard` is used when it exists.
+//! `TINYGENRE_MODEL=none` (or no model at all) builds the front end only.
 
 use std::env;
 use std::fs;
@@ -24,6 +24,7 @@ fn main() {
 
     let default = repo.join("models").join("baseline-synth-int8.postcard");
     let model = match env::var_os("TINYGENRE_MODEL") {
+        Some(p) if p == "none" => None,
         Some(p) if !p.is_empty() => {
             let p = PathBuf::from(p);
             let p = if p.is_absolute() { p } else { repo.join(p) };

@@ -9,7 +9,7 @@ pub enum FwError {
     ListOpen,
     /// `clips.txt` could not be read.
     ListRead,
-    /// `clips.txt` is larger than the firmware's buffer.
+    /// A line of `clips.txt` is longer than the firmware's line buffer.
     ListTooLong,
     /// A line of `clips.txt` is malformed (1-based line number).
     ListBadLine(usize),
@@ -56,6 +56,15 @@ pub enum FwError {
     OutCreate,
     /// An output file could not be written.
     OutWrite,
+    /// The embedded model's segment length differs from the firmware's.
+    ModelSegment {
+        /// The model's samples per segment.
+        model: u32,
+        /// The firmware's samples per segment.
+        firmware: usize,
+    },
+    /// The embedded model is not int8 (the firmware runs int8 models only).
+    ModelNotInt8,
     /// infer-core rejected the model, the configuration or the input.
     Core(infer_core::Error),
 }
@@ -64,7 +73,7 @@ impl FwError {
     /// Process exit status: 2 = bad input, 3 = model / inference, 4 = host I/O.
     pub fn exit_code(&self) -> i32 {
         match self {
-            FwError::Core(_) => 3,
+            FwError::Core(_) | FwError::ModelSegment { .. } | FwError::ModelNotInt8 => 3,
             FwError::OutCreate | FwError::OutWrite => 4,
             _ => 2,
         }
@@ -82,7 +91,9 @@ impl fmt::Display for FwError {
         match self {
             FwError::ListOpen => f.write_str("cannot open the clip list"),
             FwError::ListRead => f.write_str("cannot read the clip list"),
-            FwError::ListTooLong => f.write_str("clip list larger than the firmware's buffer"),
+            FwError::ListTooLong => {
+                f.write_str("clip list line longer than the firmware's line buffer")
+            }
             FwError::ListBadLine(n) => write!(f, "clip list line {n}: malformed"),
             FwError::BadPath => f.write_str("path empty, too long or holding a NUL byte"),
             FwError::ClipOpen => f.write_str("cannot open the file (missing?)"),
@@ -110,6 +121,11 @@ impl fmt::Display for FwError {
             }
             FwError::OutCreate => f.write_str("cannot create an output file"),
             FwError::OutWrite => f.write_str("cannot write an output file"),
+            FwError::ModelSegment { model, firmware } => write!(
+                f,
+                "model expects {model} samples per segment, the firmware cuts {firmware}"
+            ),
+            FwError::ModelNotInt8 => f.write_str("the embedded model is not int8"),
             FwError::Core(e) => write!(f, "infer-core: {e}"),
         }
     }

@@ -52,14 +52,65 @@ impl CPath {
     }
 }
 
-/// Reads the whole file at `path` into `buf`; errors when it does not fit.
-pub fn read_all<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8], FwError> {
-    let mut f = File::open(path).map_err(|_| FwError::ListOpen)?;
-    let len = f.metadata().map_err(|_| FwError::ListRead)?.len();
-    let len = usize::try_from(len).map_err(|_| FwError::ListTooLong)?;
-    let dst = buf.get_mut(..len).ok_or(FwError::ListTooLong)?;
-    f.read_exact(dst).map_err(|_| FwError::ListRead)?;
-    Ok(dst)
+/// Longest line accepted in the clip list (bytes, newline excluded).
+pub const MAX_LINE: usize = MAX_PATH + 32;
+
+/// The clip list, read line by line through a small buffer (no whole-file
+/// buffer: the list may name any number of clips).
+pub struct LineReader {
+    file: File,
+    buf: [u8; MAX_LINE + 1],
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl LineReader {
+    /// Opens the list at `path`.
+    pub fn open(path: &CStr) -> Result<LineReader, FwError> {
+        let file = File::open(path).map_err(|_| FwError::ListOpen)?;
+        Ok(LineReader {
+            file,
+            buf: [0; MAX_LINE + 1],
+            start: 0,
+            end: 0,
+            eof: false,
+        })
+    }
+
+    /// The next line without its newline, or `None` at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>, FwError> {
+        loop {
+            let pending = self.buf.get(self.start..self.end).unwrap_or(&[]);
+            if let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let line = self.start..self.start + pos;
+                self.start += pos + 1;
+                return Ok(self.buf.get(line));
+            }
+            if self.eof {
+                if self.start < self.end {
+                    let line = self.start..self.end;
+                    self.start = self.end;
+                    return Ok(self.buf.get(line));
+                }
+                return Ok(None);
+            }
+            // Move the partial line to the front and read more after it.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            let free = self.buf.get_mut(self.end..).unwrap_or(&mut []);
+            if free.is_empty() {
+                return Err(FwError::ListTooLong);
+            }
+            let n = self.file.read(free).map_err(|_| FwError::ListRead)?;
+            if n == 0 {
+                self.eof = true;
+            } else {
+                self.end += n;
+            }
+        }
+    }
 }
 
 /// A raw 16-bit little-endian mono PCM clip, read in chunks.

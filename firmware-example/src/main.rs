@@ -1,8 +1,10 @@
 //! tinygenre firmware for a Cortex-M4F (QEMU mps2-an386).
 //!
 //! Reads raw 16-bit PCM clips named in `clips.txt` over semihosting, feeds
-//! each 3 s segment through infer-core in DMA-sized chunks, and writes one line
-//! per segment to `out.txt` (see README.md for the protocol). Exits 0 when
+//! each 3 s segment through infer-core's streaming log-mel front end in
+//! DMA-sized chunks and every finished frame straight into the streaming int8
+//! CNN, and writes one line per segment to `out.txt` (see README.md for the
+//! protocol). Exits 0 when
 //! every clip was processed, non-zero on any error. No heap: nothing here or in
 //! infer-core links `alloc` (there is no `#[global_allocator]`, so any use of
 //! it would fail to link).
@@ -18,8 +20,13 @@ mod stack;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use semihosting::eprintln;
 
+use infer_core::config::FrontendConfig;
+use infer_core::executor::Executor;
+use infer_core::model::{Model, N_BLOCKS, Precision};
+use infer_core::stream::LogMelStream;
+
 use crate::error::FwError;
-use crate::hostio::{CPath, LineWriter, PcmClip};
+use crate::hostio::{CPath, LineReader, LineWriter, PcmClip};
 
 /// The embedded model, chosen by `build.rs`.
 mod model {
@@ -36,8 +43,6 @@ const SEGMENT_SAMPLES: usize = 3 * SAMPLE_RATE;
 const MAX_CLIP_SAMPLES: usize = 60 * SAMPLE_RATE;
 /// Samples per chunk, as a microphone DMA half-buffer would deliver them.
 const CHUNK: usize = 1024;
-/// Size of the clip-list buffer.
-const LIST_BYTES: usize = 64 * 1024;
 /// Iterations of the calibration loop (2 instructions each).
 const CALIBRATION_ITERATIONS: u32 = 2_000_000;
 
@@ -95,48 +100,78 @@ fn run() -> Result<(), Failure> {
 
 fn process(out: &mut LineWriter) -> Result<(), Failure> {
     let calib_ticks = counter::calibrate(CALIBRATION_ITERATIONS);
+    let model = match model::MODEL {
+        Some(bytes) => Some(check_model(
+            Model::from_bytes(bytes).map_err(FwError::Core)?,
+        )?),
+        None => None,
+    };
+    let cfg = model
+        .as_ref()
+        .map_or(FrontendConfig::DEFAULT, |m| *m.frontend());
+    // The pipeline's working memory lives on the stack (so the painted peak
+    // counts it). Kept inside its `Result` (never moved out), the 22 KiB
+    // front end (sample ring, FFT buffer, filterbank) is built once, in place.
+    let mut stream = new_stream(&cfg);
+    let stream = match &mut stream {
+        Ok(s) => s,
+        Err(e) => return Err(FwError::Core(*e).into()),
+    };
     out.line(format_args!(
-        "tinygenre-fw {PROTOCOL} model_bytes={} segment_samples={SEGMENT_SAMPLES} chunk={CHUNK}",
-        model::MODEL.map_or(0, <[u8]>::len)
+        "tinygenre-fw {PROTOCOL} model_bytes={} segment_samples={SEGMENT_SAMPLES} chunk={CHUNK} macs={}",
+        model::MODEL.map_or(0, <[u8]>::len),
+        model.as_ref().map_or(0, macs)
     ))?;
     out.line(format_args!(
         "calibration insns={} ticks={calib_ticks} insns_per_tick={}",
         2 * u64::from(CALIBRATION_ITERATIONS),
         counter::INSNS_PER_TICK
     ))?;
+    run_clips(out, stream, model.as_ref())
+}
 
-    let list_buf =
-        cortex_m::singleton!(: [u8; LIST_BYTES] = [0; LIST_BYTES]).ok_or(FwError::ListRead)?;
+/// Runs every clip of the list. Not inlined: the CNN's 15 KiB of row buffers
+/// live in this frame, below the front end, and reuse the stack that
+/// building the front end used for its temporaries.
+#[inline(never)]
+fn run_clips(
+    out: &mut LineWriter,
+    stream: &mut LogMelStream,
+    model: Option<&Model<'static>>,
+) -> Result<(), Failure> {
+    let mut exec = Executor::<i8>::new();
     let list_path = CPath::new(b"clips.txt")?;
-    let list = hostio::read_all(list_path.as_cstr()?, list_buf)?;
-
+    let mut list = LineReader::open(list_path.as_cstr()?)?;
+    let mut pipeline = Pipeline {
+        stream,
+        exec: &mut exec,
+        model,
+    };
     let mut n_clips = 0usize;
     let mut n_segments = 0usize;
-    for (lineno, line) in list.split(|&b| b == b'\n').enumerate() {
+    let mut lineno = 0usize;
+    while let Some(line) = list.next_line()? {
+        lineno += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() || line.first() == Some(&b'#') {
             continue;
         }
-        let bad = FwError::ListBadLine(lineno + 1);
+        let bad = FwError::ListBadLine(lineno);
         let mut parts = line.splitn(3, |&b| b == b' ');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(b"clip"), Some(n), Some(path)) => {
-                let n = parse_usize(n).ok_or(bad)?;
-                let path = CPath::new(path)?;
-                let idx = n_clips;
-                match process_clip(out, idx, &path, n) {
-                    Ok(s) => n_segments += s,
-                    Err(e) => {
-                        eprintln!("error: clip {idx} '{}': {e}", path.as_str());
-                        let _ =
-                            out.line(format_args!("error clip={idx} path={} {e}", path.as_str()));
-                        return Err(Failure::Reported(e));
-                    }
-                }
-                n_clips += 1;
-            }
+        let (n, path) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(b"clip"), Some(n), Some(path)) => (parse_usize(n).ok_or(bad)?, CPath::new(path)?),
             _ => return Err(bad.into()),
+        };
+        let idx = n_clips;
+        match process_clip(out, &mut pipeline, idx, &path, n) {
+            Ok(s) => n_segments += s,
+            Err(e) => {
+                eprintln!("error: clip {idx} '{}': {e}", path.as_str());
+                let _ = out.line(format_args!("error clip={idx} path={} {e}", path.as_str()));
+                return Err(Failure::Reported(e));
+            }
         }
+        n_clips += 1;
     }
     out.line(format_args!(
         "stack peak_bytes={} region_bytes={}",
@@ -147,9 +182,115 @@ fn process(out: &mut LineWriter) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Builds the front end in the caller's slot; not inlined, so its
+/// temporaries live (briefly) in its own frame, not in the caller's.
+#[inline(never)]
+fn new_stream(cfg: &FrontendConfig) -> Result<LogMelStream, infer_core::Error> {
+    LogMelStream::new(cfg)
+}
+
+/// Checks that the firmware can run `model`: int8, and segments as long as the firmware cuts.
+fn check_model(model: Model<'static>) -> Result<Model<'static>, FwError> {
+    if model.precision() != Precision::Int8 {
+        return Err(FwError::ModelNotInt8);
+    }
+    let seg = model.input().segment_samples;
+    if seg as usize != SEGMENT_SAMPLES {
+        return Err(FwError::ModelSegment {
+            model: seg,
+            firmware: SEGMENT_SAMPLES,
+        });
+    }
+    Ok(model)
+}
+
+/// Multiply-accumulates of one inference as the network defines them: every
+/// convolution output pixel (before pooling) times `9 * in_ch * out_ch`, plus
+/// the dense layer. The streaming executor recomputes block 1's pooled values
+/// (see infer-core's `executor.rs`); that extra work counts as instructions, not MACs.
+fn macs(model: &Model<'_>) -> u64 {
+    let d = model.dims();
+    let conv: usize = (0..N_BLOCKS)
+        .map(|b| d.mels[b] * d.frames[b] * 9 * d.channels[b] * d.channels[b + 1])
+        .sum();
+    (conv + d.features() * model.classes().len()) as u64
+}
+
+/// The front end and the CNN with their buffers.
+struct Pipeline<'p> {
+    stream: &'p mut LogMelStream,
+    exec: &'p mut Executor<i8>,
+    model: Option<&'p Model<'static>>,
+}
+
+/// What one segment cost and produced.
+struct SegmentResult {
+    pcm_fnv: u32,
+    mel_fnv: u32,
+    frontend_insns: u64,
+    cnn_insns: u64,
+}
+
+impl Pipeline<'_> {
+    /// Runs one segment: `read` fills each chunk (not timed); the front end
+    /// and the CNN are timed apart, and so is hashing the log-mel frames.
+    fn segment(
+        &mut self,
+        mut read: impl FnMut(&mut [i16]) -> Result<(), FwError>,
+    ) -> Result<SegmentResult, FwError> {
+        self.stream.reset();
+        self.exec.reset();
+        let mut pcm = Fnv::new();
+        let mut mel = Fnv::new();
+        let (mut total, mut cnn, mut hashing) = (0u64, 0u64, 0u64);
+        let mut failed: Option<infer_core::Error> = None;
+        let exec = &mut *self.exec;
+        let model = self.model;
+        let mut on_frame = |frame: &[f32]| {
+            let t0 = counter::ticks();
+            mel.f32s(frame);
+            let t1 = counter::ticks();
+            if let Some(m) = model
+                && failed.is_none()
+                && let Err(e) = exec.push_frame(m, frame, &mut ())
+            {
+                failed = Some(e);
+            }
+            let t2 = counter::ticks();
+            hashing += t1 - t0;
+            cnn += t2 - t1;
+        };
+        let mut chunk = [0i16; CHUNK];
+        let mut left = SEGMENT_SAMPLES;
+        while left > 0 {
+            let buf = chunk.get_mut(..left.min(CHUNK)).ok_or(FwError::ClipRead)?;
+            read(buf)?;
+            pcm.samples(buf);
+            let t0 = counter::ticks();
+            self.stream.push_i16(buf, &mut on_frame)?;
+            total += counter::ticks() - t0;
+            left -= buf.len();
+        }
+        let t0 = counter::ticks();
+        self.stream.finish(&mut on_frame)?;
+        total += counter::ticks() - t0;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let insns = |ticks: u64| ticks * counter::INSNS_PER_TICK;
+        Ok(SegmentResult {
+            pcm_fnv: pcm.0,
+            mel_fnv: mel.0,
+            frontend_insns: insns(total - cnn - hashing),
+            cnn_insns: insns(cnn),
+        })
+    }
+}
+
 /// Processes one clip: one output line per full segment. Returns the segment count.
 fn process_clip(
     out: &mut LineWriter,
+    pipeline: &mut Pipeline<'_>,
     idx: usize,
     path: &CPath,
     n_samples: usize,
@@ -165,24 +306,61 @@ fn process_clip(
     out.line(format_args!(
         "clip {idx} samples={n_samples} segments={n_seg}"
     ))?;
-    let mut chunk = [0i16; CHUNK];
     let mut bytes = [0u8; 2 * CHUNK];
     for seg in 0..n_seg {
-        let mut left = SEGMENT_SAMPLES;
-        let mut fnv = Fnv::new();
-        while left > 0 {
-            let want = left.min(CHUNK);
-            let buf = chunk.get_mut(..want).ok_or(FwError::ClipRead)?;
-            let got = clip.read(buf, &mut bytes)?;
-            if got != want {
-                return Err(FwError::ClipRead);
+        let r = pipeline.segment(|buf| {
+            if clip.read(buf, &mut bytes)? == buf.len() {
+                Ok(())
+            } else {
+                Err(FwError::ClipRead)
             }
-            fnv.samples(buf);
-            left -= got;
+        })?;
+        match pipeline.model {
+            Some(m) => {
+                let logits = pipeline.exec.logits(m)?;
+                out.line(format_args!(
+                    "seg {idx} {seg} pcm_fnv={:08x} mel_fnv={:08x} fe={} cnn={} class={} logits={}",
+                    r.pcm_fnv,
+                    r.mel_fnv,
+                    r.frontend_insns,
+                    r.cnn_insns,
+                    argmax(logits),
+                    Joined(logits)
+                ))?;
+            }
+            None => out.line(format_args!(
+                "seg {idx} {seg} pcm_fnv={:08x} mel_fnv={:08x} fe={}",
+                r.pcm_fnv, r.mel_fnv, r.frontend_insns
+            ))?,
         }
-        out.line(format_args!("seg {idx} {seg} pcm_fnv={:08x}", fnv.0))?;
     }
     Ok(n_seg)
+}
+
+/// Index of the largest value (the first on ties).
+fn argmax(v: &[i8]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if v.get(best).is_some_and(|b| x > b) {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Comma-separated values.
+struct Joined<'a>(&'a [i8]);
+
+impl core::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// FNV-1a over the samples' little-endian bytes: lets the host check that the
@@ -193,11 +371,20 @@ impl Fnv {
     fn new() -> Self {
         Fnv(0x811c_9dc5)
     }
+    fn bytes(&mut self, bytes: impl IntoIterator<Item = u8>) {
+        for b in bytes {
+            self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
     fn samples(&mut self, s: &[i16]) {
         for v in s {
-            for b in v.to_le_bytes() {
-                self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
-            }
+            self.bytes(v.to_le_bytes());
+        }
+    }
+    /// The f32 values' little-endian bit patterns.
+    fn f32s(&mut self, v: &[f32]) {
+        for x in v {
+            self.bytes(x.to_le_bytes());
         }
     }
 }

@@ -421,7 +421,7 @@ impl FeatureCache {
                 let r = self.ensure(t, cfg, seg, transform);
                 bar.inc(1);
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if !tty && (d % step == 0 || d == tracks.len()) {
+                if !tty && (d.is_multiple_of(step) || d == tracks.len()) {
                     eprintln!("features: {d}/{} tracks", tracks.len());
                 }
                 r

@@ -9,12 +9,19 @@
 //! chunks, and writes one line per segment to `out.txt`.
 
 pub mod device;
+pub mod testmodel;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use infer_core::config::FrontendConfig;
+use infer_core::executor::{Executor, run_logmel};
+use infer_core::frontend::LogMel;
+use infer_core::model::{Model, N_BLOCKS, Precision};
 use serde::Serialize;
+
+use crate::metrics;
 
 use device::{ClipEntry, DeviceError, DeviceOutput, DeviceSegment, ElfSizes};
 
@@ -32,7 +39,7 @@ pub const MAX_CLIP_SAMPLES: usize = 60 * SAMPLE_RATE;
 pub struct LabeledClip {
     /// Display name (e.g. `blues.00000`).
     pub name: String,
-    /// True genre index, when known.
+    /// True genre as an index into the model's class list, when known.
     pub genre: Option<usize>,
     /// 16-bit PCM at 22050 Hz, mono.
     pub samples: Vec<i16>,
@@ -50,8 +57,11 @@ pub fn to_i16(samples: &[f32]) -> Vec<i16> {
 /// Settings of one cross-check.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The `.postcard` model to embed and run on the host (None: front end only).
+    /// The int8 `.postcard` model to embed and run on the host (None: front end only).
     pub model: Option<PathBuf>,
+    /// The float model the int8 one was quantised from, run on the host only (same classes,
+    /// input and front end), for `float_track_accuracy`.
+    pub float_model: Option<PathBuf>,
     /// The firmware crate (default: `<repo>/firmware-example`).
     pub firmware_dir: PathBuf,
     /// Where to write the clips and the device output (default: a temporary directory).
@@ -64,6 +74,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             model: None,
+            float_model: None,
             firmware_dir: device::repo_root().join("firmware-example"),
             work_dir: None,
             timeout: None,
@@ -86,6 +97,9 @@ pub struct Report {
     pub frontend_bit_identical_pct: Option<f64>,
     /// Segments whose int8 logits are bit-identical between device and host (%).
     pub bit_identical_pct: Option<f64>,
+    /// Segments whose int8 logits differ between device and host (clip name, segment index),
+    /// at most 20.
+    pub mismatches: Vec<String>,
     /// Segments whose top-1 class agrees between device and host (%).
     pub top1_agreement_pct: Option<f64>,
     /// Track accuracy of the device's predictions (majority vote over segments).
@@ -94,6 +108,12 @@ pub struct Report {
     pub host_track_accuracy: Option<f64>,
     /// Track accuracy of the float model on the host.
     pub float_track_accuracy: Option<f64>,
+    /// Segment accuracy of the device's predictions.
+    pub device_segment_accuracy: Option<f64>,
+    /// Segment accuracy of the float model on the host.
+    pub float_segment_accuracy: Option<f64>,
+    /// Segments whose top-1 class agrees between the host's int8 and float models (%).
+    pub int8_float_top1_agreement_pct: Option<f64>,
     /// Multiply-accumulates of one CNN inference (conv layers + dense).
     pub macs_per_inference: Option<u64>,
     /// Mean CNN instructions per multiply-accumulate.
@@ -106,8 +126,11 @@ pub struct Report {
     pub flash_bytes: u64,
     /// Static RAM (`.data + .bss + .uninit`) in bytes.
     pub static_ram_bytes: u64,
-    /// Peak stack use in bytes (stack painting).
+    /// Peak stack use in bytes (stack painting); the whole pipeline's working memory (front-end
+    /// ring and FFT buffer, CNN row buffers) lives on the stack.
     pub peak_stack_bytes: u64,
+    /// Static RAM plus peak stack: all RAM the firmware touches.
+    pub peak_ram_bytes: u64,
     /// ELF section sizes and the allocator check.
     pub elf: ElfSizes,
     /// Instructions / ticks of the boot calibration loop.
@@ -131,6 +154,109 @@ pub struct Calibration {
 #[derive(Debug, Clone)]
 struct HostSegment {
     pcm_fnv: u32,
+    mel_fnv: u32,
+    /// int8 logits (int8 model given).
+    logits: Vec<i8>,
+    /// float logits (float model given).
+    float_logits: Vec<f32>,
+}
+
+/// The models run on the host: the int8 model (also embedded in the firmware) and its float twin.
+struct HostModels {
+    int8: Option<Vec<u8>>,
+    float: Option<Vec<u8>>,
+}
+
+impl HostModels {
+    fn load(opts: &Options) -> anyhow::Result<HostModels> {
+        let read = |p: &Option<PathBuf>| -> anyhow::Result<Option<Vec<u8>>> {
+            p.as_ref()
+                .map(|p| std::fs::read(p).with_context(|| format!("reading model {}", p.display())))
+                .transpose()
+        };
+        let models = HostModels {
+            int8: read(&opts.model)?,
+            float: read(&opts.float_model)?,
+        };
+        models.check(opts)?;
+        Ok(models)
+    }
+    fn check(&self, opts: &Options) -> anyhow::Result<()> {
+        let (q, f) = (self.int8_model()?, self.float_model()?);
+        if let Some(q) = &q
+            && q.precision() != Precision::Int8
+        {
+            bail!(
+                "{}: not an int8 model (the firmware runs int8 only)",
+                show(&opts.model)
+            );
+        }
+        if let Some(f) = &f {
+            if f.precision() != Precision::F32 {
+                bail!("{}: not a float model", show(&opts.float_model));
+            }
+            if let Some(q) = &q
+                && (f.classes() != q.classes()
+                    || f.frontend() != q.frontend()
+                    || f.input().segment_samples != q.input().segment_samples)
+            {
+                bail!(
+                    "{} and {} differ in classes, front end or segment length",
+                    show(&opts.float_model),
+                    show(&opts.model)
+                );
+            }
+        }
+        for (m, p) in [(&q, &opts.model), (&f, &opts.float_model)] {
+            if let Some(m) = m
+                && m.input().segment_samples as usize != SEGMENT_SAMPLES
+            {
+                bail!(
+                    "{}: {} samples per segment, the firmware cuts {SEGMENT_SAMPLES}",
+                    show(p),
+                    m.input().segment_samples
+                );
+            }
+        }
+        Ok(())
+    }
+    fn int8_model(&self) -> anyhow::Result<Option<Model<'_>>> {
+        Ok(self.int8.as_deref().map(Model::from_bytes).transpose()?)
+    }
+    fn float_model(&self) -> anyhow::Result<Option<Model<'_>>> {
+        Ok(self.float.as_deref().map(Model::from_bytes).transpose()?)
+    }
+    fn classes(&self) -> anyhow::Result<Option<usize>> {
+        Ok(match (self.int8_model()?, self.float_model()?) {
+            (Some(m), _) | (None, Some(m)) => Some(m.classes().len()),
+            (None, None) => None,
+        })
+    }
+}
+
+fn show(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map_or("(none)".into(), |p| p.display().to_string())
+}
+
+/// Multiply-accumulates of one inference: every convolution output pixel (before pooling)
+/// times `9 * in_ch * out_ch`, plus the dense layer (the firmware counts the same way).
+pub fn macs(model: &Model<'_>) -> u64 {
+    let d = model.dims();
+    let conv: usize = (0..N_BLOCKS)
+        .map(|b| d.mels[b] * d.frames[b] * 9 * d.channels[b] * d.channels[b + 1])
+        .sum();
+    (conv + d.features() * model.classes().len()) as u64
+}
+
+/// FNV-1a of a mel-major `[n_mels, frames]` log-mel in the device's order: frame by frame,
+/// each frame's `n_mels` f32 values as little-endian bytes.
+pub fn mel_fnv(mel: &[f32], n_mels: usize, frames: usize) -> u32 {
+    device::fnv1a(
+        (0..frames)
+            .flat_map(|t| (0..n_mels).map(move |m| mel[m * frames + t]))
+            .flat_map(f32::to_le_bytes),
+    )
 }
 
 /// Writes the clips and the clip list into `work_dir`.
@@ -148,13 +274,42 @@ pub fn write_clips(work_dir: &Path, clips: &[LabeledClip]) -> anyhow::Result<Vec
     Ok(entries)
 }
 
-fn host_segments(clip: &LabeledClip) -> Vec<HostSegment> {
-    clip.samples
-        .chunks_exact(SEGMENT_SAMPLES)
-        .map(|seg| HostSegment {
+/// The host's side of every segment of `clip`: PCM and log-mel checksums, int8 and float logits.
+fn host_segments(clip: &LabeledClip, models: &HostModels) -> anyhow::Result<Vec<HostSegment>> {
+    let q = models.int8_model()?;
+    let f = models.float_model()?;
+    let cfg = q
+        .as_ref()
+        .or(f.as_ref())
+        .map_or(FrontendConfig::DEFAULT, |m| *m.frontend());
+    let mut lm = LogMel::new(&cfg)?;
+    let n_mels = cfg.n_mels as usize;
+    let frames = cfg.n_frames(SEGMENT_SAMPLES);
+    let mut mel = vec![0.0f32; n_mels * frames];
+    let mut qe = Executor::<i8>::new();
+    let mut fe = Executor::<f32>::new();
+    let mut out = Vec::new();
+    for (si, seg) in clip.samples.chunks_exact(SEGMENT_SAMPLES).enumerate() {
+        let ctx = || format!("clip {} segment {si} on the host", clip.name);
+        lm.compute_i16(seg, &mut mel).with_context(ctx)?;
+        let mut logits = Vec::new();
+        if let Some(m) = &q {
+            logits = vec![0i8; m.classes().len()];
+            run_logmel(m, &mut qe, &mel, &mut (), &mut logits).with_context(ctx)?;
+        }
+        let mut float_logits = Vec::new();
+        if let Some(m) = &f {
+            float_logits = vec![0f32; m.classes().len()];
+            run_logmel(m, &mut fe, &mel, &mut (), &mut float_logits).with_context(ctx)?;
+        }
+        out.push(HostSegment {
             pcm_fnv: device::fnv1a(seg.iter().flat_map(|s| s.to_le_bytes())),
-        })
-        .collect()
+            mel_fnv: mel_fnv(&mel, n_mels, frames),
+            logits,
+            float_logits,
+        });
+    }
+    Ok(out)
 }
 
 fn pct(n: usize, d: usize) -> f64 {
@@ -163,6 +318,24 @@ fn pct(n: usize, d: usize) -> f64 {
     } else {
         100.0 * n as f64 / d as f64
     }
+}
+
+fn softmax(x: &[f32]) -> Vec<f32> {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = x.iter().map(|&v| (v - max).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.iter().map(|v| v / sum).collect()
+}
+
+/// Index of the largest value, the first on ties (as the firmware and `metrics` pick).
+fn argmax<T: PartialOrd>(v: &[T]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 /// Runs the whole cross-check on `clips`.
@@ -184,6 +357,17 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
                 c.name,
                 c.samples.len()
             );
+        }
+    }
+    let models = HostModels::load(opts)?;
+    if let Some(n) = models.classes()? {
+        for c in clips {
+            if c.genre.is_some_and(|g| g >= n) {
+                bail!(
+                    "clip {}: genre index out of the model's {n} classes",
+                    c.name
+                );
+            }
         }
     }
     let elf = device::build_firmware(&opts.firmware_dir, opts.model.as_deref())?;
@@ -213,17 +397,59 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
         .sum();
     let timeout = opts
         .timeout
-        .unwrap_or(Duration::from_secs(60 + 5 * n_seg as u64));
-    let dev = device::run_device(&elf, &work_dir, timeout).map_err(|e| match e {
+        .unwrap_or(Duration::from_secs(60 + 30 * n_seg as u64));
+    // The host's side runs while QEMU does.
+    let (dev, host) = std::thread::scope(|s| {
+        let host = s.spawn(|| {
+            clips
+                .iter()
+                .map(|c| host_segments(c, &models))
+                .collect::<anyhow::Result<Vec<_>>>()
+        });
+        let dev = device::run_device(&elf, &work_dir, timeout);
+        (dev, host.join())
+    });
+    let dev = dev.map_err(|e| match e {
         DeviceError::QemuMissing => anyhow::anyhow!(e),
         e => anyhow::anyhow!("device run in {}: {e}", work_dir.display()),
     })?;
-    compare(clips, opts, &sizes, &dev)
+    let host = host.map_err(|_| anyhow::anyhow!("the host computation panicked"))??;
+    compare(clips, opts, &models, &host, &sizes, &dev)
+}
+
+/// Accuracy counters of one predictor.
+#[derive(Default)]
+struct Tally {
+    segments: usize,
+    segments_right: usize,
+    tracks: usize,
+    tracks_right: usize,
+}
+
+impl Tally {
+    /// Adds one labelled track given its segments' class probabilities.
+    fn track(&mut self, genre: usize, probs: &[Vec<f32>], n_classes: usize) {
+        let refs: Vec<&[f32]> = probs.iter().map(Vec::as_slice).collect();
+        for p in &refs {
+            self.segments += 1;
+            self.segments_right += usize::from(argmax(p) == genre);
+        }
+        self.tracks += 1;
+        self.tracks_right += usize::from(metrics::vote(&refs, n_classes) == genre);
+    }
+    fn track_accuracy(&self) -> Option<f64> {
+        (self.tracks > 0).then(|| self.tracks_right as f64 / self.tracks as f64)
+    }
+    fn segment_accuracy(&self) -> Option<f64> {
+        (self.segments > 0).then(|| self.segments_right as f64 / self.segments as f64)
+    }
 }
 
 fn compare(
     clips: &[LabeledClip],
     opts: &Options,
+    models: &HostModels,
+    host: &[Vec<HostSegment>],
     sizes: &ElfSizes,
     dev: &DeviceOutput,
 ) -> anyhow::Result<Report> {
@@ -234,11 +460,31 @@ fn compare(
             clips.len()
         );
     }
-    let mut pcm_same = 0;
+    let q = models.int8_model()?;
+    let f = models.float_model()?;
+    let macs_host = q.as_ref().map(macs);
+    if let Some(m) = macs_host
+        && m != dev.macs_per_inference
+    {
+        bail!(
+            "device counts {} MACs per inference, host {m}",
+            dev.macs_per_inference
+        );
+    }
+    let logits_q = q.as_ref().and_then(Model::logits_quant);
+    let probs_i8 = |l: &[i8]| -> Vec<f32> {
+        let q = logits_q.expect("int8 model");
+        softmax(&l.iter().map(|&v| q.dequantize(v)).collect::<Vec<_>>())
+    };
+    let n_classes = models.classes()?.unwrap_or(0);
+
+    let (mut pcm_same, mut mel_same, mut bits_same, mut top1_same, mut qf_same) = (0, 0, 0, 0, 0);
+    let mut mismatches = Vec::new();
+    let (mut t_dev, mut t_host, mut t_float) =
+        (Tally::default(), Tally::default(), Tally::default());
     let mut total = 0;
     let mut dev_iter = dev.segments.iter();
-    for (ci, clip) in clips.iter().enumerate() {
-        let host = host_segments(clip);
+    for (ci, (clip, host)) in clips.iter().zip(host).enumerate() {
         if dev.clip_segments[ci] != host.len() {
             bail!(
                 "clip {ci}: device made {} segments, host {}",
@@ -246,6 +492,7 @@ fn compare(
                 host.len()
             );
         }
+        let (mut p_dev, mut p_host, mut p_float) = (vec![], vec![], vec![]);
         for (si, h) in host.iter().enumerate() {
             let d: &DeviceSegment = dev_iter
                 .next()
@@ -259,29 +506,77 @@ fn compare(
             }
             total += 1;
             pcm_same += usize::from(d.pcm_fnv == h.pcm_fnv);
+            mel_same += usize::from(d.mel_fnv == Some(h.mel_fnv));
+            if q.is_some() {
+                if d.logits.len() != n_classes {
+                    bail!(
+                        "clip {ci} segment {si}: device wrote {} logits, the model has {n_classes} classes",
+                        d.logits.len()
+                    );
+                }
+                if d.class != Some(argmax(&d.logits)) {
+                    bail!("clip {ci} segment {si}: device class is not the argmax of its logits");
+                }
+                if d.logits == h.logits {
+                    bits_same += 1;
+                } else if mismatches.len() < 20 {
+                    mismatches.push(format!(
+                        "{} segment {si}: device {:?} host {:?}",
+                        clip.name, d.logits, h.logits
+                    ));
+                }
+                top1_same += usize::from(argmax(&d.logits) == argmax(&h.logits));
+                p_dev.push(probs_i8(&d.logits));
+                p_host.push(probs_i8(&h.logits));
+                if f.is_some() {
+                    qf_same += usize::from(argmax(&h.logits) == argmax(&h.float_logits));
+                }
+            }
+            if f.is_some() {
+                p_float.push(softmax(&h.float_logits));
+            }
         }
+        if let Some(g) = clip.genre {
+            if q.is_some() {
+                t_dev.track(g, &p_dev, n_classes);
+                t_host.track(g, &p_host, n_classes);
+            }
+            if f.is_some() {
+                t_float.track(g, &p_float, n_classes);
+            }
+        }
+    }
+    if dev_iter.next().is_some() {
+        bail!("device wrote more segments than the clips hold");
     }
     let mean = |f: fn(&DeviceSegment) -> u64| {
         dev.segments.iter().map(|s| f(s) as f64).sum::<f64>() / dev.segments.len().max(1) as f64
     };
+    let with_model = |v: f64| q.is_some().then_some(v);
+    let cnn = mean(|s| s.cnn_insns);
     Ok(Report {
         model: opts.model.as_ref().map(|p| p.display().to_string()),
         clips: clips.len(),
         segments: total,
         pcm_identical_pct: pct(pcm_same, total),
-        frontend_bit_identical_pct: None,
-        bit_identical_pct: None,
-        top1_agreement_pct: None,
-        device_track_accuracy: None,
-        host_track_accuracy: None,
-        float_track_accuracy: None,
-        macs_per_inference: None,
-        instructions_per_mac: None,
+        frontend_bit_identical_pct: Some(pct(mel_same, total)),
+        bit_identical_pct: with_model(pct(bits_same, total)),
+        mismatches,
+        top1_agreement_pct: with_model(pct(top1_same, total)),
+        device_track_accuracy: t_dev.track_accuracy(),
+        host_track_accuracy: t_host.track_accuracy(),
+        float_track_accuracy: t_float.track_accuracy(),
+        device_segment_accuracy: t_dev.segment_accuracy(),
+        float_segment_accuracy: t_float.segment_accuracy(),
+        int8_float_top1_agreement_pct: (q.is_some() && f.is_some()).then(|| pct(qf_same, total)),
+        macs_per_inference: macs_host,
+        instructions_per_mac: macs_host.map(|m| cnn / m as f64),
         frontend_instructions_per_segment: mean(|s| s.frontend_insns),
-        cnn_instructions_per_segment: None,
+        cnn_instructions_per_segment: with_model(cnn),
         flash_bytes: sizes.flash_bytes,
         static_ram_bytes: sizes.static_ram_bytes,
         peak_stack_bytes: dev.stack_peak_bytes,
+        peak_ram_bytes: sizes.static_ram_bytes + dev.stack_peak_bytes,
         elf: sizes.clone(),
         calibration: Calibration {
             instructions: dev.calibration_insns,
@@ -338,13 +633,105 @@ impl Report {
             opt(self.instructions_per_mac, "")
         );
         s += &format!(
-            "  flash {} B, static RAM {} B, peak stack {} B (calibration: {} instructions = {} ticks)\n",
+            "  segment accuracy device/float: {} / {}; int8-vs-float top-1 agreement: {}\n",
+            opt(self.device_segment_accuracy, ""),
+            opt(self.float_segment_accuracy, ""),
+            opt(self.int8_float_top1_agreement_pct, " %")
+        );
+        s += &format!(
+            "  flash {} B, static RAM {} B, peak stack {} B, peak RAM {} B (calibration: {} instructions = {} ticks)\n",
             self.flash_bytes,
             self.static_ram_bytes,
             self.peak_stack_bytes,
+            self.peak_ram_bytes,
             self.calibration.instructions,
             self.calibration.ticks
         );
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth;
+
+    /// The comparison on a device output written by hand from the host's own results, with one
+    /// logit of one segment changed: exactly that segment is reported as differing.
+    #[test]
+    fn compare_flags_exactly_the_segment_whose_logits_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = testmodel::build(testmodel::TestModelSpec::SMALL).unwrap();
+        let q = dir.path().join("q.postcard");
+        let f = dir.path().join("f.postcard");
+        std::fs::write(&q, m.int8.encode().unwrap()).unwrap();
+        std::fs::write(&f, m.float.encode().unwrap()).unwrap();
+        let opts = Options {
+            model: Some(q),
+            float_model: Some(f),
+            ..Options::default()
+        };
+        let models = HostModels::load(&opts).unwrap();
+        let clips: Vec<LabeledClip> = (0..2)
+            .map(|g| LabeledClip {
+                name: format!("c{g}"),
+                genre: Some(g),
+                samples: to_i16(&synth::render_clip(g, 3.0, 40 + g as u64)),
+            })
+            .collect();
+        let host: Vec<Vec<HostSegment>> = clips
+            .iter()
+            .map(|c| host_segments(c, &models).unwrap())
+            .collect();
+        let macs = macs(&models.int8_model().unwrap().unwrap());
+        let mut text = format!(
+            "tinygenre-fw 1 model_bytes=1 macs={macs}\ncalibration insns=4 ticks=1 insns_per_tick=40\n"
+        );
+        for (ci, segs) in host.iter().enumerate() {
+            text += &format!("clip {ci} samples=66150 segments={}\n", segs.len());
+            for (si, h) in segs.iter().enumerate() {
+                let mut logits = h.logits.clone();
+                if ci == 1 {
+                    // Changes the device's logits but not its top class.
+                    let low = argmax(&logits.iter().map(|&v| -i32::from(v)).collect::<Vec<_>>());
+                    logits[low] = logits[low].saturating_add(1);
+                }
+                let joined: Vec<String> = logits.iter().map(i8::to_string).collect();
+                text += &format!(
+                    "seg {ci} {si} pcm_fnv={:08x} mel_fnv={:08x} fe=100 cnn=300 class={} logits={}\n",
+                    h.pcm_fnv,
+                    h.mel_fnv,
+                    argmax(&logits),
+                    joined.join(",")
+                );
+            }
+        }
+        text += "stack peak_bytes=10 region_bytes=100\ndone clips=2 segments=2\n";
+        let dev = device::parse_output(&text).unwrap();
+        let sizes = ElfSizes {
+            flash_bytes: 1,
+            static_ram_bytes: 2,
+            sections: Default::default(),
+            allocator_linked: false,
+        };
+        let r = compare(&clips, &opts, &models, &host, &sizes, &dev).unwrap();
+        assert_eq!(r.segments, 2);
+        assert_eq!(r.pcm_identical_pct, 100.0);
+        assert_eq!(r.frontend_bit_identical_pct, Some(100.0));
+        assert_eq!(r.bit_identical_pct, Some(50.0));
+        assert_eq!(r.mismatches.len(), 1);
+        assert!(
+            r.mismatches[0].starts_with("c1 segment 0"),
+            "{:?}",
+            r.mismatches
+        );
+        assert_eq!(r.top1_agreement_pct, Some(100.0));
+        assert_eq!(r.instructions_per_mac, Some(300.0 / macs as f64));
+        assert_eq!(r.peak_ram_bytes, 12);
+
+        // A device that counts MACs differently is an error, not a figure.
+        let wrong = text.replace(&format!("macs={macs}"), &format!("macs={}", macs + 1));
+        let dev = device::parse_output(&wrong).unwrap();
+        assert!(compare(&clips, &opts, &models, &host, &sizes, &dev).is_err());
     }
 }

@@ -20,6 +20,8 @@ enum Command {
     Features(cli::features::Args),
     /// Generate a synthetic GTZAN-layout dataset.
     Synth(cli::synth::Args),
+    /// Discover, split and cache the features of a dataset without training.
+    Prepare(cli::prepare::Args),
     /// Train one model.
     Run(cli::run::Args),
     /// Evaluate a trained run (Burn) or an exported model (infer-core).
@@ -32,6 +34,8 @@ enum Command {
     Report(cli::report::Args),
     /// Classify one song with a trained run: per-segment genres and the majority vote.
     Classify(cli::classify::Args),
+    /// Run the firmware under QEMU and compare it with infer-core on the host.
+    Crosscheck(cli::crosscheck::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,11 +43,13 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Features(a) => cli::features::run(a),
         Command::Synth(a) => cli::synth::run(a),
+        Command::Prepare(a) => cli::prepare::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Augment(a) => cli::augment::run(a),
         Command::Reproduce(a) => cli::reproduce::run(a),
         Command::Report(a) => cli::report::run(a),
         Command::Classify(a) => cli::classify::run(a),
+        Command::Crosscheck(a) => cli::crosscheck::run(a),
     }
 }

@@ -74,7 +74,7 @@ pub fn generate(
     seconds: f32,
     seed: u64,
 ) -> Result<(), SynthError> {
-    if per_genre == 0 || !(seconds.is_finite() && seconds >= 0.5 && seconds <= 600.0) {
+    if per_genre == 0 || !(seconds.is_finite() && (0.5..=600.0).contains(&seconds)) {
         return Err(SynthError::BadParameters(format!(
             "need per_genre >= 1 and 0.5 <= seconds <= 600 (got {per_genre}, {seconds})"
         )));
@@ -581,7 +581,7 @@ enum Lead {
     Vocal,
     PianoMelody,
     GuitarLick,
-    DistLead,
+    Distorted,
     Fiddle,
     Organ,
 }
@@ -826,7 +826,7 @@ fn style(genre: usize) -> Style {
             bass_wave: Wave::Saw,
             bass_cutoff: (500.0, 1500.0),
             harmonies: &[Harmony::PowerChords],
-            leads: &[Lead::DistLead, Lead::None],
+            leads: &[Lead::Distorted, Lead::None],
             lead_prob: 0.4,
             dist: (8.0, 40.0),
             drive: (2.5, 5.0),
@@ -910,7 +910,7 @@ fn style(genre: usize) -> Style {
             bass_wave: Wave::Saw,
             bass_cutoff: (500.0, 1400.0),
             harmonies: &[Harmony::PowerChords, Harmony::PowerChords, Harmony::Strum],
-            leads: &[Lead::DistLead, Lead::Vocal, Lead::GuitarLick],
+            leads: &[Lead::Distorted, Lead::Vocal, Lead::GuitarLick],
             lead_prob: 0.6,
             dist: (2.5, 14.0),
             drive: (1.5, 3.5),
@@ -1549,7 +1549,7 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
                 false,
                 false,
             ),
-            Lead::DistLead => (
+            Lead::Distorted => (
                 Voice {
                     wave: Wave::Square,
                     attack: 0.005,
@@ -1598,7 +1598,7 @@ pub fn render_clip(genre: usize, seconds: f32, seed: u64) -> Vec<f32> {
             }
             t_step += len;
         }
-        if lead == Lead::DistLead {
+        if lead == Lead::Distorted {
             normalise_rms(&mut lead_bus);
             for v in lead_bus.iter_mut() {
                 *v = (3.0 * *v).tanh();

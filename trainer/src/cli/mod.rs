@@ -2,8 +2,10 @@
 
 pub mod augment;
 pub mod classify;
+pub mod crosscheck;
 pub mod eval;
 pub mod features;
+pub mod prepare;
 pub mod report;
 pub mod reproduce;
 pub mod run;

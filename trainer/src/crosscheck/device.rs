@@ -29,8 +29,36 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Builds the firmware in release mode with `model` embedded (through the
-/// `TINYGENRE_MODEL` variable read by its `build.rs`) and returns the ELF path.
+/// `TINYGENRE_MODEL` variable read by its `build.rs`) and returns the path of
+/// a copy of the ELF named after the model's checksum, so that builds with
+/// other models (say, by tests running in parallel) cannot replace it.
 pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
+    // One build-and-copy at a time, across threads and processes.
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_thread = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let lock_dir = firmware_dir.join("target");
+    fs::create_dir_all(&lock_dir).with_context(|| format!("creating {}", lock_dir.display()))?;
+    let lock_path = lock_dir.join(".tinygenre-build.lock");
+    let lock = fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
+    let tag = match model {
+        Some(m) => {
+            let bytes =
+                fs::read(m).with_context(|| format!("model file {} not found", m.display()))?;
+            format!("{:08x}", fnv1a(bytes))
+        }
+        None => "frontend-only".to_string(),
+    };
+    let elf = cargo_build_firmware(firmware_dir, model)?;
+    let copy = elf.with_file_name(format!("firmware-example-{tag}.elf"));
+    let data = fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
+    write_atomic(&copy, &data)?;
+    Ok(copy)
+}
+
+fn cargo_build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(firmware_dir)
@@ -48,7 +76,8 @@ pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Resu
             cmd.env("TINYGENRE_MODEL", m);
         }
         None => {
-            cmd.env_remove("TINYGENRE_MODEL");
+            // Not even the demo model that build.rs embeds by default.
+            cmd.env("TINYGENRE_MODEL", "none");
         }
     }
     let out = cmd

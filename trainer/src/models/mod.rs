@@ -135,6 +135,9 @@ impl ModelConfig {
 }
 
 /// One of the study's networks.
+// The variants are Burn modules that hold their parameters behind handles; one value exists per
+// run, so the size difference between variants costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     /// See [`baseline::Baseline`].

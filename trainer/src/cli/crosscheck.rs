@@ -1,0 +1,176 @@
+//! `trainer crosscheck`: the firmware under QEMU against infer-core on the host.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::audio;
+use crate::crosscheck::testmodel::{self, TestModelSpec};
+use crate::crosscheck::{self, LabeledClip, Options, to_i16};
+use crate::dataset::{Dataset, GTZAN_GENRES};
+use crate::synth;
+
+const EXAMPLES: &str = "\
+Examples:
+  trainer crosscheck --model models/baseline-synth-int8.postcard --synthetic --clips 100
+  trainer crosscheck --model models/baseline-synth-int8.postcard --data /data/gtzan-dev --out report.json
+  trainer crosscheck --test-model small --synthetic --clips 10 --seconds 3";
+
+/// Which deterministic test model to build (no training needed).
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum TestModel {
+    /// The baseline's shape (128, 64, 32, 16, 8 channels).
+    Baseline,
+    /// Narrow channels (16, 16, 16, 16, 8): about 23x fewer MACs.
+    Small,
+}
+
+/// Arguments of `trainer crosscheck`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("net").required(true).args(["model", "test_model"])))]
+#[command(group(clap::ArgGroup::new("clipsrc").required(true).args(["data", "synthetic"])))]
+pub struct Args {
+    /// The int8 model (.postcard) to embed in the firmware and run on the host.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Its float twin, run on the host only (for `float_track_accuracy`). Default: the
+    /// model's path with `int8` replaced by `f32`, when that file exists.
+    #[arg(long)]
+    pub float_model: Option<PathBuf>,
+    /// Instead of --model: a deterministic seeded model with calibrated quantisation (and its
+    /// float twin), written into the work directory.
+    #[arg(long, value_enum)]
+    pub test_model: Option<TestModel>,
+    /// A GTZAN-layout dataset (genre folders) to take clips from.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Synthetic clips from `synth::render_clip` (genres in turn, deterministic seeds).
+    #[arg(long)]
+    pub synthetic: bool,
+    /// Number of clips (dataset: the first N tracks in order; default all of them).
+    #[arg(long)]
+    pub clips: Option<usize>,
+    /// Length of each synthetic clip in seconds (whole 3 s segments are checked).
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f32,
+    /// Dataset clips: keep at most this many seconds from the start of each (the firmware
+    /// takes at most 60 s).
+    #[arg(long, default_value_t = 60.0)]
+    pub max_seconds: f32,
+    /// Seed of the synthetic clips.
+    #[arg(long, default_value_t = 77)]
+    pub seed: u64,
+    /// Keep the clips and the device output here (default: a temporary directory).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// QEMU time limit in seconds (default: 60 + 30 per segment).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Entry point.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("creating {}", work_dir.display()))?;
+
+    let (model, float_model) = match (args.test_model, &args.model) {
+        (Some(which), _) => {
+            let spec = match which {
+                TestModel::Baseline => TestModelSpec::BASELINE,
+                TestModel::Small => TestModelSpec::SMALL,
+            };
+            let m = testmodel::build(spec)?;
+            let q = work_dir.join("test-int8.postcard");
+            let f = work_dir.join("test-f32.postcard");
+            crate::train::write_atomic(&q, &m.int8.encode()?)?;
+            crate::train::write_atomic(&f, &m.float.encode()?)?;
+            (q, Some(f))
+        }
+        (None, Some(m)) => {
+            let float = args.float_model.clone().or_else(|| {
+                let name = m.file_name()?.to_str()?;
+                let twin = m.with_file_name(name.replace("int8", "f32"));
+                (name.contains("int8") && twin.is_file()).then_some(twin)
+            });
+            (m.clone(), float)
+        }
+        (None, None) => bail!("give --model or --test-model"),
+    };
+    let classes: Vec<String> = {
+        let bytes =
+            std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
+        let m = infer_core::model::Model::from_bytes(&bytes)
+            .with_context(|| format!("{}: not a valid model", model.display()))?;
+        m.classes().iter().map(|c| c.to_string()).collect()
+    };
+    let class_of = |genre: &str| classes.iter().position(|c| c == genre);
+
+    let clips = if args.synthetic {
+        let n = args.clips.unwrap_or(10);
+        (0..n)
+            .map(|i| {
+                let g = i % GTZAN_GENRES.len();
+                let x = synth::render_clip(g, args.seconds, args.seed.wrapping_add(i as u64));
+                LabeledClip {
+                    name: format!("synthetic.{}.{i:04}", GTZAN_GENRES[g]),
+                    genre: class_of(GTZAN_GENRES[g]),
+                    samples: to_i16(&x),
+                }
+            })
+            .collect::<Vec<_>>()
+    } else {
+        let root = args.data.as_ref().context("--data or --synthetic")?;
+        let ds = Dataset::discover(root)
+            .with_context(|| format!("reading the dataset at {}", root.display()))?;
+        let n = args.clips.unwrap_or(ds.tracks.len()).min(ds.tracks.len());
+        let mut clips = Vec::with_capacity(n);
+        for t in ds.tracks.iter().take(n) {
+            let x = audio::load_mono(&t.path, crosscheck::SAMPLE_RATE as u32)
+                .with_context(|| format!("loading {}", t.path.display()))?;
+            let mut samples = to_i16(&x);
+            let keep = (args.max_seconds.max(0.0) * crosscheck::SAMPLE_RATE as f32) as usize;
+            samples.truncate(keep.min(crosscheck::MAX_CLIP_SAMPLES));
+            clips.push(LabeledClip {
+                name: t.name.clone(),
+                genre: class_of(&ds.genres[t.genre]),
+                samples,
+            });
+        }
+        clips
+    };
+    if clips.is_empty() {
+        bail!("no clips to cross-check");
+    }
+
+    let opts = Options {
+        model: Some(model),
+        float_model,
+        work_dir: Some(work_dir),
+        timeout: args.timeout.map(Duration::from_secs),
+        ..Options::default()
+    };
+    let report = crosscheck::run(&clips, &opts)?;
+    eprint!("{}", report.summary());
+    let json = serde_json::to_string_pretty(&report)?;
+    match &args.out {
+        Some(p) => crate::train::write_atomic(p, json.as_bytes())?,
+        None => println!("{json}"),
+    }
+    if report.bit_identical_pct.is_some_and(|p| p < 100.0) {
+        bail!(
+            "device and host int8 outputs differ on {:.2} % of segments",
+            100.0 - report.bit_identical_pct.unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
