@@ -23,6 +23,12 @@ pub mod metrics;
 pub mod models;
 pub mod train;
 
+// ---- the study: experiment grid, reports, figures, classifying songs ----
+pub mod classify;
+pub mod experiments;
+pub mod plot;
+pub mod report;
+
 // ---- device cross-check (firmware under QEMU vs host infer-core) ----
 pub mod crosscheck;
 

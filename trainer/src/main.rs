@@ -30,6 +30,12 @@ enum Command {
     Export(cli::export::Args),
     /// Apply an augmentation to a WAV file and write the result.
     Augment(cli::augment::Args),
+    /// Run the study's grid (every network and augmentation x every seed); restartable.
+    Reproduce(cli::reproduce::Args),
+    /// Results table, confusion matrices and learning curves of a study directory.
+    Report(cli::report::Args),
+    /// Classify one song with a trained run: per-segment genres and the majority vote.
+    Classify(cli::classify::Args),
     /// Run the firmware under QEMU and compare it with infer-core on the host.
     Crosscheck(cli::crosscheck::Args),
 }
@@ -44,6 +50,9 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(a) => cli::eval::run(a),
         Command::Export(a) => cli::export::run(a),
         Command::Augment(a) => cli::augment::run(a),
+        Command::Reproduce(a) => cli::reproduce::run(a),
+        Command::Report(a) => cli::report::run(a),
+        Command::Classify(a) => cli::classify::run(a),
         Command::Crosscheck(a) => cli::crosscheck::run(a),
     }
 }

@@ -1,0 +1,151 @@
+//! Classify one audio file with a trained run (Burn): cut it into the run's segments and compute
+//! each segment's log-mel exactly as training did ([`loader::input_spec`]: 3 s segments through
+//! librosa's default front end, or the whole track through the HTK front end for `arbitrary`,
+//! cropped from its start), normalise with the run's scalar mean and standard deviation, and take
+//! the majority vote over the segments' predictions (ties broken by summed probabilities, as in
+//! evaluation).
+
+use std::path::Path;
+
+use anyhow::{Context, ensure};
+
+use crate::cache;
+use crate::eval;
+use crate::loader;
+use crate::metrics;
+use crate::train::{self, Examples, FeatureStore, RunFile};
+
+/// One segment's prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentPrediction {
+    /// Start of the segment in the file, seconds.
+    pub start_seconds: f64,
+    /// Softmax probability of each genre.
+    pub probs: Vec<f32>,
+}
+
+/// The classification of a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classification {
+    /// Genre names, index = class id.
+    pub genres: Vec<String>,
+    /// Each segment's prediction, in time order.
+    pub segments: Vec<SegmentPrediction>,
+    /// Segments voting for each genre (arg-max).
+    pub votes: Vec<usize>,
+    /// Mean probability of each genre over the segments.
+    pub mean_probs: Vec<f64>,
+    /// The majority vote.
+    pub genre: usize,
+    /// Whether the file was shorter than one segment (zero-padded).
+    pub padded: bool,
+}
+
+impl Classification {
+    /// Genre ids sorted by (votes, mean probability), best first.
+    pub fn ranking(&self) -> Vec<usize> {
+        let mut ids: Vec<usize> = (0..self.genres.len()).collect();
+        ids.sort_by(|&a, &b| {
+            (self.votes[b], self.mean_probs[b])
+                .partial_cmp(&(self.votes[a], self.mean_probs[a]))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        ids.sort_by_key(|&g| usize::from(g != self.genre)); // the vote's winner first
+        ids
+    }
+}
+
+/// The log-mel segments of `samples` (mono, at the sample rate of the run's front end,
+/// [`loader::input_spec`]) as the run's model sees them, their start times in seconds, and
+/// whether the signal was shorter than one segment (zero-padded).
+pub fn segment_features(
+    samples: &[f32],
+    file: &RunFile,
+) -> anyhow::Result<(Examples, Vec<f64>, bool)> {
+    let (fe, seg, _) = loader::input_spec(file.model.kind);
+    let sr = fe.sample_rate;
+    ensure!(
+        file.model.n_mels == fe.n_mels as usize,
+        "the run's model takes {} mel bands but its front end computes {} (was it trained on the toy set?)",
+        file.model.n_mels,
+        fe.n_mels
+    );
+    let cut = seg.cut(samples, sr)?;
+    let starts: Vec<f64> = seg
+        .starts(samples.len(), sr)?
+        .into_iter()
+        .map(|s| s as f64 / sr as f64)
+        .collect();
+    let mut features = Vec::with_capacity(cut.segments.len());
+    for (i, s) in cut.segments.iter().enumerate() {
+        let (n_mels, frames, x) =
+            cache::log_mel(&fe, s).map_err(|e| anyhow::anyhow!("segment {i}: {e}"))?;
+        ensure!(
+            x.len() == n_mels * frames,
+            "segment {i}: front end returned {} values for {n_mels} x {frames}",
+            x.len()
+        );
+        features.push(x);
+    }
+    let n = features.len();
+    let ex = Examples {
+        n_mels: fe.n_mels as usize,
+        features: FeatureStore::Memory(features),
+        labels: vec![0; n],
+        tracks: vec![0; n],
+    };
+    Ok((ex, starts, cut.padded))
+}
+
+/// Classify `samples` (mono, at the sample rate of the run's front end) with the run in
+/// `run_dir`.
+pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Classification> {
+    let file = RunFile::read(run_dir)?;
+    let (ex, starts, padded) = segment_features(samples, &file)?;
+    let device = file.run.device.device()?;
+    let model = train::load_model(run_dir, &file, &device)?;
+    let pred = eval::predict(
+        &model,
+        &ex,
+        file.model.frames,
+        file.normalisation(),
+        file.run.batch,
+        &device,
+    )?;
+    let n = file.genres.len();
+    let mut votes = vec![0usize; n];
+    let mut mean_probs = vec![0f64; n];
+    for p in &pred.probs {
+        let best = (0..n).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+        votes[best] += 1;
+        for (m, &v) in mean_probs.iter_mut().zip(p) {
+            *m += v as f64 / pred.probs.len() as f64;
+        }
+    }
+    let refs: Vec<&[f32]> = pred.probs.iter().map(Vec::as_slice).collect();
+    let genre = metrics::vote(&refs, n);
+    Ok(Classification {
+        genres: file.genres.clone(),
+        segments: starts
+            .into_iter()
+            .zip(pred.probs)
+            .map(|(start_seconds, probs)| SegmentPrediction {
+                start_seconds,
+                probs,
+            })
+            .collect(),
+        votes,
+        mean_probs,
+        genre,
+        padded,
+    })
+}
+
+/// Classify an audio file (WAV or .au; resampled to the front end's rate, down-mixed to mono).
+pub fn classify_file(run_dir: &Path, audio: &Path) -> anyhow::Result<Classification> {
+    let file = RunFile::read(run_dir)?;
+    let (fe, _, _) = loader::input_spec(file.model.kind);
+    let samples = crate::audio::load_mono(audio, fe.sample_rate)
+        .with_context(|| format!("reading {}", audio.display()))?;
+    classify_samples(run_dir, &samples).with_context(|| format!("classifying {}", audio.display()))
+}

@@ -1,0 +1,150 @@
+//! `trainer reproduce`: run the study's grid (every network and augmentation × every seed).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use crate::backend::DeviceKind;
+use crate::experiments::{self, Action, Shard, Study};
+use crate::train::{DataSource, RunConfig};
+
+const EXAMPLES: &str = "\
+Examples:
+  trainer reproduce --synthetic --out runs/study
+  trainer reproduce --data /data/gtzan --seeds 0,1,2 --split fault-filtered --out runs/study-ff
+  trainer reproduce --data /data/gtzan --out runs/study --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+  trainer reproduce --synthetic --out runs/study --only baseline,baseline+coord --dry-run
+  trainer report runs/study
+
+Restarting the same command skips complete runs (metrics.json present) and resumes interrupted
+ones from their last checkpoint.";
+
+/// Arguments of `trainer reproduce`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// GTZAN-layout dataset root.
+    #[arg(long, conflicts_with_all = ["synthetic", "toy"])]
+    pub data: Option<PathBuf>,
+    /// Use the default synthetic dataset (generated once and cached).
+    #[arg(long)]
+    pub synthetic: bool,
+    /// Small in-memory toy set (tests): `CLASSES:TRACKS_PER_CLASS:SEGMENTS_PER_TRACK:MELS:FRAMES`.
+    #[arg(long, hide = true)]
+    pub toy: Option<String>,
+    /// Epochs of every run.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Seeds, comma-separated; every grid entry runs once per seed.
+    #[arg(long, default_value = "0,1,2", value_delimiter = ',')]
+    pub seeds: Vec<u64>,
+    /// Split: random (70/30) or fault-filtered.
+    #[arg(long, default_value = "random")]
+    pub split: String,
+    /// How waveform augmentation enters training: offline (the study's: copies made once,
+    /// cached and added to the training set) or online (a fresh draw every epoch).
+    #[arg(long, default_value = "offline")]
+    pub aug_mode: crate::augment::AugMode,
+    /// Augmented copies of every training track in offline mode.
+    #[arg(long, default_value_t = 1)]
+    pub aug_copies: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Backend: flex (CPU), ndarray, wgpu or cuda (the last three need the cargo feature).
+    #[arg(long, default_value = "flex")]
+    pub device: DeviceKind,
+    /// Run only shard I of N: every N-th run of the grid, starting at run I (0-based).
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Run only these grid entries (comma-separated labels, e.g. `baseline,baseline+noise`).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Print the plan (each run and whether it would be started, resumed or skipped) and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Study directory; each run goes to `<out>/<label>-s<seed>`.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl Args {
+    /// The study these arguments describe.
+    pub fn study(&self) -> anyhow::Result<Study> {
+        let data = match (&self.data, self.synthetic, &self.toy) {
+            (Some(p), false, None) => DataSource::Path { path: p.clone() },
+            (None, true, None) => DataSource::Synthetic,
+            (None, false, Some(t)) => DataSource::Toy(super::run::parse_toy(t)?),
+            _ => bail!("give exactly one of --data PATH or --synthetic"),
+        };
+        let base = RunConfig {
+            data,
+            split: self.split.clone(),
+            aug_mode: self.aug_mode,
+            aug_copies: self.aug_copies,
+            epochs: self.epochs,
+            batch: self.batch,
+            lr: self.lr,
+            device: self.device,
+            ..RunConfig::default()
+        };
+        let mut study = Study::new(base, self.seeds.clone());
+        if !self.only.is_empty() {
+            let known: Vec<String> = study.grid.iter().map(|e| e.label.clone()).collect();
+            for l in &self.only {
+                if !known.contains(l) {
+                    bail!(
+                        "--only {l:?}: not a grid entry; valid: {}",
+                        known.join(", ")
+                    );
+                }
+            }
+            study.grid.retain(|e| self.only.contains(&e.label));
+        }
+        Ok(study)
+    }
+}
+
+/// Entry point.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let study = args.study()?;
+    if args.dry_run {
+        let steps = experiments::plan(&study, &args.out, args.shard)?;
+        for s in &steps {
+            println!(
+                "{:>3}  {:<32} {}",
+                s.run.index,
+                s.run.name,
+                match s.action {
+                    Action::Skip => "complete",
+                    Action::Resume => "resume",
+                    Action::Start => "start",
+                }
+            );
+        }
+        return Ok(());
+    }
+    let done = experiments::reproduce(&study, &args.out, args.shard)
+        .with_context(|| format!("reproducing into {}", args.out.display()))?;
+    let failed = done.failed();
+    println!(
+        "{} runs: {} trained, {} already complete, {} failed -> {}",
+        done.steps.len(),
+        done.trained().len(),
+        done.steps.len() - done.trained().len() - failed.len(),
+        failed.len(),
+        args.out.display()
+    );
+    if !failed.is_empty() {
+        let list: Vec<String> = failed.iter().map(|(n, e)| format!("  {n}: {e}")).collect();
+        bail!(
+            "{} runs failed (rerun the same command to resume them):\n{}",
+            failed.len(),
+            list.join("\n")
+        );
+    }
+    Ok(())
+}
