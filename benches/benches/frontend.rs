@@ -7,31 +7,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use infer_core::config::FrontendConfig;
 use infer_core::frontend::LogMel;
 use infer_core::stream::LogMelStream;
-
-const SR: usize = 22_050;
-const SECONDS: usize = 30;
-
-/// A deterministic music-like test clip: a few harmonic partials with vibrato plus noise.
-fn clip() -> Vec<f32> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..SR * SECONDS)
-        .map(|i| {
-            let t = i as f32 / SR as f32;
-            let f0 = 220.0 * (1.0 + 0.01 * (2.0 * std::f32::consts::PI * 5.0 * t).sin());
-            let tone: f32 = (1..6)
-                .map(|k| (2.0 * std::f32::consts::PI * f0 * k as f32 * t).sin() / k as f32)
-                .sum();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let noise = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
-            0.3 * tone + 0.05 * noise
-        })
-        .collect()
-}
+use tinygenre_benches::music_clip;
 
 fn bench(c: &mut Criterion) {
-    let x = clip();
+    let x = music_clip(30);
     let mut g = c.benchmark_group("frontend_30s");
     g.sample_size(20);
     g.throughput(Throughput::Elements(x.len() as u64));

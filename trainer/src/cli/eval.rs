@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match (&args.data, args.synthetic, &args.toy) {
         (Some(p), _, _) => cfg.data = DataSource::Path { path: p.clone() },
         (None, true, _) => cfg.data = DataSource::Synthetic,
-        (None, false, Some(t)) => cfg.data = DataSource::Toy(super::run::parse_toy(t)?),
+        (None, false, Some(t)) => cfg.data = DataSource::Toy(super::parse_toy(t)?),
         (None, false, None) if args.run.is_some() => {}
         (None, false, None) => bail!("--model needs --data PATH, --synthetic or --run"),
     }

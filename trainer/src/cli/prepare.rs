@@ -1,13 +1,10 @@
 //! `trainer prepare`: discover a dataset, split it and fill the feature cache, without training
 //! (e.g. once on a login node before a grid of runs; `trainer run` then reads the cache).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::bail;
-
 use crate::models::ModelKind;
-use crate::train::{DataSource, RunConfig};
+use crate::train::RunConfig;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -20,12 +17,8 @@ Examples:
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// GTZAN-layout dataset root.
-    #[arg(long, conflicts_with = "synthetic")]
-    pub data: Option<PathBuf>,
-    /// Use the default synthetic dataset (generated once and cached).
-    #[arg(long)]
-    pub synthetic: bool,
+    #[command(flatten)]
+    pub data: super::DataArgs,
     /// Network whose front end and segmentation to prepare: baseline, arbitrary or resnet18.
     #[arg(long, default_value = "baseline")]
     pub model: ModelKind,
@@ -45,11 +38,7 @@ pub struct Args {
 
 /// Entry point.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let data = match (&args.data, args.synthetic) {
-        (Some(p), false) => DataSource::Path { path: p.clone() },
-        (None, true) => DataSource::Synthetic,
-        _ => bail!("give exactly one of --data PATH or --synthetic"),
-    };
+    let data = args.data.source()?;
     let cfg = RunConfig {
         model: args.model,
         aug: args.aug,

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 
 use crate::backend::DeviceKind;
 use crate::experiments::{self, Action, Shard, Study};
-use crate::train::{DataSource, RunConfig};
+use crate::train::RunConfig;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -23,15 +23,8 @@ ones from their last checkpoint.";
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// GTZAN-layout dataset root.
-    #[arg(long, conflicts_with_all = ["synthetic", "toy"])]
-    pub data: Option<PathBuf>,
-    /// Use the default synthetic dataset (generated once and cached).
-    #[arg(long)]
-    pub synthetic: bool,
-    /// Small in-memory toy set (tests): `CLASSES:TRACKS_PER_CLASS:SEGMENTS_PER_TRACK:MELS:FRAMES`.
-    #[arg(long, hide = true)]
-    pub toy: Option<String>,
+    #[command(flatten)]
+    pub data: super::DataArgs,
     /// Epochs of every run.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
@@ -74,12 +67,7 @@ pub struct Args {
 impl Args {
     /// The study these arguments describe.
     pub fn study(&self) -> anyhow::Result<Study> {
-        let data = match (&self.data, self.synthetic, &self.toy) {
-            (Some(p), false, None) => DataSource::Path { path: p.clone() },
-            (None, true, None) => DataSource::Synthetic,
-            (None, false, Some(t)) => DataSource::Toy(super::run::parse_toy(t)?),
-            _ => bail!("give exactly one of --data PATH or --synthetic"),
-        };
+        let data = self.data.source()?;
         let base = RunConfig {
             data,
             split: self.split.clone(),

@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
-
 use crate::backend::DeviceKind;
 use crate::models::{ModelKind, PosEnc};
-use crate::train::{self, DataSource, RunConfig, ToySpec};
+use crate::train::{self, RunConfig};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -37,16 +35,8 @@ pub struct Args {
     /// Augmented copies of every training track in offline mode (the set grows by 1 + copies).
     #[arg(long, default_value_t = 1)]
     pub aug_copies: usize,
-    /// GTZAN-layout dataset root.
-    #[arg(long, conflicts_with_all = ["synthetic", "toy"])]
-    pub data: Option<PathBuf>,
-    /// Use the default synthetic dataset (generated once and cached).
-    #[arg(long)]
-    pub synthetic: bool,
-    /// Use a small in-memory toy set of spectrogram patterns (no audio), e.g. for tests:
-    /// `CLASSES:TRACKS_PER_CLASS:SEGMENTS_PER_TRACK:MELS:FRAMES`.
-    #[arg(long, hide = true)]
-    pub toy: Option<String>,
+    #[command(flatten)]
+    pub data: super::DataArgs,
     /// Epochs.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
@@ -73,37 +63,10 @@ pub struct Args {
     pub resume: bool,
 }
 
-pub(crate) fn parse_toy(s: &str) -> anyhow::Result<ToySpec> {
-    let v: Vec<usize> = s.split(':').map(str::parse).collect::<Result<_, _>>()?;
-    let [
-        n_classes,
-        tracks_per_class,
-        segments_per_track,
-        n_mels,
-        frames,
-    ] = v[..]
-    else {
-        bail!("--toy {s:?}: expected CLASSES:TRACKS:SEGMENTS:MELS:FRAMES");
-    };
-    Ok(ToySpec {
-        n_classes,
-        tracks_per_class,
-        segments_per_track,
-        n_mels,
-        frames,
-        ..ToySpec::default()
-    })
-}
-
 impl Args {
     /// The run configuration these arguments describe.
     pub fn config(&self) -> anyhow::Result<RunConfig> {
-        let data = match (&self.data, self.synthetic, &self.toy) {
-            (Some(p), false, None) => DataSource::Path { path: p.clone() },
-            (None, true, None) => DataSource::Synthetic,
-            (None, false, Some(t)) => DataSource::Toy(parse_toy(t)?),
-            _ => bail!("give exactly one of --data PATH or --synthetic"),
-        };
+        let data = self.data.source()?;
         Ok(RunConfig {
             model: self.model,
             posenc: self.posenc,
