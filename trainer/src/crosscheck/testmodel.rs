@@ -8,20 +8,18 @@
 //! range instead of saturating or collapsing to the zero point, and the float twin gives the
 //! reference the int8 model approximates. Same seed, same bytes.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use infer_core::config::FrontendConfig;
-use infer_core::executor::{Executor, Observer, run_logmel};
 use infer_core::format::owned::{OwnedLayer, OwnedModel, OwnedParams};
 use infer_core::format::{InputSpec, PosEnc, bytes};
 use infer_core::frontend::LogMel;
-use infer_core::model::{Model, N_BLOCKS};
-use infer_core::quant::{QParams, Requantizer, quantize_bias, quantize_symmetric};
+use infer_core::model::N_BLOCKS;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 use super::{SEGMENT_SAMPLES, to_i16};
 use crate::dataset::GTZAN_GENRES;
-use crate::synth;
+use crate::{export, synth};
 
 /// What to build.
 #[derive(Debug, Clone, Copy)]
@@ -66,22 +64,6 @@ fn calibration_segments() -> Vec<Vec<i16>> {
         .collect()
 }
 
-/// Per-block activation ranges (block 0 = encoded input) and the logits' range.
-#[derive(Default)]
-struct Ranges {
-    min: [f32; N_BLOCKS + 1],
-    max: [f32; N_BLOCKS + 1],
-}
-
-impl Observer<f32> for Ranges {
-    fn activation(&mut self, block: usize, _frame: usize, _mel: usize, channels: &[f32]) {
-        for &v in channels {
-            self.min[block] = self.min[block].min(v);
-            self.max[block] = self.max[block].max(v);
-        }
-    }
-}
-
 /// Builds the deterministic float and int8 models.
 ///
 /// # Errors
@@ -113,7 +95,6 @@ pub fn build(spec: TestModelSpec) -> anyhow::Result<TestModels> {
     // Float weights, OHWI: [out][3][3][in].
     let mut in_ch = 1usize;
     let mut float_layers = Vec::new();
-    let mut weights_f = Vec::new();
     let mut mels_b = n_mels;
     let mut frames_b = frames;
     for (b, &out) in spec.channels.iter().enumerate() {
@@ -135,7 +116,6 @@ pub fn build(spec: TestModelSpec) -> anyhow::Result<TestModels> {
                 bias: bytes::f32_le(&bias),
             },
         });
-        weights_f.push((w, bias));
         in_ch = out;
         mels_b /= 2;
         frames_b /= 2;
@@ -172,103 +152,19 @@ pub fn build(spec: TestModelSpec) -> anyhow::Result<TestModels> {
         frontend,
     };
 
-    // Calibrate: activation ranges of the float model on the calibration clips.
-    let float_bytes = float.encode()?;
-    let fm = Model::from_bytes(&float_bytes).context("the float test model is invalid")?;
-    let mut exec = Executor::<f32>::new();
-    let mut ranges = Ranges::default();
-    let (mut lmin, mut lmax) = (0.0f32, 0.0f32);
-    let mut logits = vec![0.0f32; classes];
-    for mel in &mels {
-        run_logmel(&fm, &mut exec, mel, &mut ranges, &mut logits)?;
-        for &l in &logits {
-            lmin = lmin.min(l);
-            lmax = lmax.max(l);
-        }
-    }
-
-    // Quantise.
-    let input_q = QParams::from_range(ranges.min[0], ranges.max[0]);
-    let mut act_q = input_q;
-    let mut int8_layers = Vec::new();
-    for (b, (w, bias)) in weights_f.iter().enumerate() {
-        let out_q = QParams::from_range(0.0, ranges.max[b + 1]);
-        let (ci, co) = match float.layers[b] {
-            OwnedLayer::Conv { in_ch, out_ch, .. } => (usize::from(in_ch), usize::from(out_ch)),
-            OwnedLayer::Dense { .. } => bail!("layer {b} is not a convolution"),
-        };
-        let per = 9 * ci;
-        let mut qw = vec![0i8; co * per];
-        let (mut scales, mut qb, mut mult, mut shifts) = (vec![], vec![], vec![], vec![]);
-        for o in 0..co {
-            let s = quantize_symmetric(&w[o * per..(o + 1) * per], &mut qw[o * per..(o + 1) * per]);
-            scales.push(s);
-            qb.push(quantize_bias(bias[o], act_q.scale, s));
-            let r = requantizer(act_q.scale, s, out_q.scale)?;
-            mult.push(r.multiplier);
-            shifts.push(r.shift);
-        }
-        int8_layers.push(OwnedLayer::Conv {
-            in_ch: ci as u16,
-            out_ch: co as u16,
-            params: int8_params(&qw, &scales, &qb, &mult, &shifts, out_q),
-        });
-        act_q = out_q;
-    }
-    let logits_q = QParams::from_range(lmin, lmax);
-    let mut qw = vec![0i8; dense_w.len()];
-    let s = quantize_symmetric(&dense_w, &mut qw);
-    let qb: Vec<i32> = dense_b
-        .iter()
-        .map(|&b| quantize_bias(b, act_q.scale, s))
-        .collect();
-    let r = requantizer(act_q.scale, s, logits_q.scale)?;
-    int8_layers.push(OwnedLayer::Dense {
-        in_features: features as u16,
-        out_features: classes as u16,
-        params: int8_params(&qw, &[s], &qb, &[r.multiplier], &[r.shift], logits_q),
-    });
-    let int8 = OwnedModel {
-        name: format!("crosscheck-test-int8-seed{}", spec.seed),
-        input: InputSpec {
-            quant: Some(input_q),
-            ..input
-        },
-        layers: int8_layers,
-        ..float.clone()
-    };
-    Model::from_bytes(&int8.encode()?).context("the int8 test model is invalid")?;
+    // Calibrate on the calibration clips and quantise, exactly as `trainer export --int8` does.
+    let mel_refs: Vec<&[f32]> = mels.iter().map(Vec::as_slice).collect();
+    let ranges = export::calibrate(&float, &mel_refs)?;
+    let mut int8 = export::quantize(&float, &ranges)?;
+    int8.name = format!("crosscheck-test-int8-seed{}", spec.seed);
     Ok(TestModels { float, int8 })
-}
-
-/// The requantiser of `input_scale * weight_scale / output_scale`, computed as infer-core checks it.
-fn requantizer(input: f32, weight: f32, output: f32) -> anyhow::Result<Requantizer> {
-    let real = f64::from(input) * f64::from(weight) / f64::from(output);
-    Ok(Requantizer::from_scale(real)?)
-}
-
-fn int8_params(
-    weights: &[i8],
-    scales: &[f32],
-    bias: &[i32],
-    multipliers: &[i32],
-    shifts: &[i8],
-    output: QParams,
-) -> OwnedParams {
-    OwnedParams::Int8 {
-        weights: bytes::i8_bytes(weights),
-        weight_scales: bytes::f32_le(scales),
-        bias: bytes::i32_le(bias),
-        multipliers: bytes::i32_le(multipliers),
-        shifts: bytes::i8_bytes(shifts),
-        output,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use infer_core::executor::Executor;
+    use infer_core::executor::{Executor, run_logmel};
+    use infer_core::model::Model;
 
     /// Deterministic, and the int8 model tracks its float twin: its activations spread over
     /// the int8 range (neither saturated nor stuck at the zero point) and its top-1 class agrees
