@@ -381,19 +381,8 @@ fn f32s(b: &[u8]) -> Vec<f32> {
 /// # Errors
 /// The example cannot be read from the feature cache, or has an inconsistent size.
 pub fn segment(ex: &Examples, i: usize, frames: usize, pad: f32) -> anyhow::Result<Vec<f32>> {
-    let m = ex.n_mels;
-    let src = ex.get(i)?;
-    let fi = ex.frames(i);
-    ensure!(
-        src.len() == m * fi,
-        "example {i}: {} values, expected {m} x {fi}",
-        src.len()
-    );
-    let mut out = vec![pad; m * frames];
-    let n = frames.min(fi);
-    for mel in 0..m {
-        out[mel * frames..mel * frames + n].copy_from_slice(&src[mel * fi..mel * fi + n]);
-    }
+    let mut out = vec![pad; ex.n_mels * frames];
+    train::crop_example(ex, i, 0, frames, &mut out, |s| s)?;
     Ok(out)
 }
 

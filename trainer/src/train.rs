@@ -440,26 +440,48 @@ pub fn batch_input(
     frames: usize,
     norm: Normalisation,
 ) -> anyhow::Result<Vec<f32>> {
-    let m = ex.n_mels;
-    let mut out = vec![0f32; idx.len() * m * frames];
-    for (k, (&i, &off)) in idx.iter().zip(offsets).enumerate() {
-        let src = ex.get(i)?;
-        let fi = ex.frames(i);
-        ensure!(
-            src.len() == m * fi,
-            "example {i}: {} values, expected {m} x {fi}",
-            src.len()
-        );
-        let n = frames.min(fi.saturating_sub(off));
-        for mel in 0..m {
-            let s = &src[mel * fi + off..mel * fi + off + n];
-            let d = &mut out[(k * m + mel) * frames..(k * m + mel) * frames + n];
-            for (d, &s) in d.iter_mut().zip(s) {
-                *d = (s - norm.mean) / norm.std;
-            }
-        }
+    let per = ex.n_mels * frames;
+    let mut out = vec![0f32; idx.len() * per];
+    for ((&i, &off), dst) in idx.iter().zip(offsets).zip(out.chunks_exact_mut(per)) {
+        crop_example(ex, i, off, frames, dst, |s| (s - norm.mean) / norm.std)?;
     }
     Ok(out)
+}
+
+/// Copies frames `off..off + frames` of every mel band of example `i` into `dst`
+/// (`[n_mels, frames]`), each value mapped through `f`; frames past the example's end keep what
+/// `dst` holds (the caller's padding).
+///
+/// # Errors
+/// The example cannot be read from the feature cache, or has an inconsistent size.
+pub fn crop_example(
+    ex: &Examples,
+    i: usize,
+    off: usize,
+    frames: usize,
+    dst: &mut [f32],
+    f: impl Fn(f32) -> f32,
+) -> anyhow::Result<()> {
+    let m = ex.n_mels;
+    let src = ex.get(i)?;
+    let fi = ex.frames(i);
+    ensure!(
+        src.len() == m * fi,
+        "example {i}: {} values, expected {m} x {fi}",
+        src.len()
+    );
+    ensure!(
+        dst.len() == m * frames,
+        "example {i}: output is not {m} x {frames}"
+    );
+    let n = frames.min(fi.saturating_sub(off));
+    for mel in 0..m {
+        let s = &src[mel * fi + off..mel * fi + off + n];
+        for (d, &s) in dst[mel * frames..mel * frames + n].iter_mut().zip(s) {
+            *d = f(s);
+        }
+    }
+    Ok(())
 }
 
 /// Augmentation seam (docs/architecture.md): waveform transforms run in the data module before
