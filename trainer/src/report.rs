@@ -140,6 +140,15 @@ pub struct Summary {
     pub values: Vec<f64>,
 }
 
+/// Summarise accuracies (fractions, at least one): as [`summarize`], with the interval clipped to
+/// [0, 1], the range an accuracy can take (the t-interval of a few spread-out seeds can reach
+/// below 0).
+pub fn summarize_accuracy(values: &[f64]) -> Summary {
+    let mut s = summarize(values);
+    s.ci95 = s.ci95.map(|[lo, hi]| [lo.max(0.0), hi.min(1.0)]);
+    s
+}
+
 /// Summarise `values` (at least one).
 pub fn summarize(values: &[f64]) -> Summary {
     let n = values.len();
@@ -431,8 +440,8 @@ pub fn summarise(study_dir: &Path, g: &Gathered) -> anyhow::Result<(Header, Vec<
                 aug: runs[0].file.run.aug.clone(),
                 seeds: runs.iter().map(|r| r.file.run.seed).collect(),
                 runs: runs.iter().map(|r| r.name.clone()).collect(),
-                segment_accuracy: summarize(&seg),
-                track_accuracy: summarize(&trk),
+                segment_accuracy: summarize_accuracy(&seg),
+                track_accuracy: summarize_accuracy(&trk),
                 segment_ratio: None,
                 track_ratio: None,
                 figures: Vec::new(),
@@ -549,7 +558,8 @@ pub fn markdown(report: &Report) -> String {
         s += &format!("- not started: {}\n", h.missing_runs.join(", "));
     }
     s += "\nAccuracies in %, mean ± sample standard deviation over seeds, with the 95 % \
-          confidence interval of the mean (Student's t, n − 1 degrees of freedom). Ratios are \
+          confidence interval of the mean (Student's t, n − 1 degrees of freedom; clipped to \
+          [0, 100]). Ratios are \
           mean accuracy divided by the baseline's (baseline, no augmentation).\n\n";
     s += "| Model | Augmentation | Seeds | Segment accuracy | 95 % CI | Track accuracy | 95 % CI | Segment ratio | Track ratio |\n";
     s += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -910,5 +920,20 @@ mod tests {
         let a: f64 = 2.0 * 0.975 - 1.0;
         let exact = a * (2.0 / (1.0 - a * a)).sqrt();
         assert!((student_t_quantile(0.975, 2.0) - exact).abs() < 1e-9);
+    }
+
+    #[test]
+    fn accuracy_interval_is_clipped_to_zero_one() {
+        // seeds 0.10, 0.10, 0.20 (the synthetic grid's baseline tracks): mean 0.1333, s = 0.05774,
+        // t(0.975, 2) = 4.3027, half-width 4.3027 * 0.05774 / sqrt(3) = 0.14343
+        let raw = summarize(&[0.1, 0.1, 0.2]);
+        let [lo, hi] = raw.ci95.unwrap();
+        assert!((lo - (0.133_333 - 0.143_43)).abs() < 1e-4, "{lo}");
+        assert!((hi - (0.133_333 + 0.143_43)).abs() < 1e-4, "{hi}");
+        let acc = summarize_accuracy(&[0.1, 0.1, 0.2]);
+        assert_eq!(acc.ci95, Some([0.0, hi]));
+        assert_eq!((acc.mean, acc.std), (raw.mean, raw.std));
+        let top = summarize_accuracy(&[1.0, 0.9, 1.0]);
+        assert_eq!(top.ci95.unwrap()[1], 1.0);
     }
 }
