@@ -32,6 +32,18 @@ def clip():
     return (0.3 * tone + 0.05 * noise).astype(np.float32)
 
 
+def median_ms(f, reps):
+    """Median wall time of `reps` calls of `f` in ms, after one warm-up call (FFT plans,
+    filterbank and resampler caches)."""
+    f()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(times))
+
+
 def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     y = clip()
@@ -41,13 +53,7 @@ def main():
     }
     for name, kw in configs.items():
         f = lambda: librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=SR, **kw), ref=1.0)
-        f()  # warm-up (filterbank cache, FFT plans)
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-        print(f"librosa {name}: median {1e3 * float(np.median(times)):.2f} ms over {reps} runs")
+        print(f"librosa {name}: median {median_ms(f, reps):.2f} ms over {reps} runs")
 
 
 if __name__ == "__main__":

@@ -4,17 +4,15 @@ Prints the median of N runs in ms.
 Usage: OMP_NUM_THREADS=1 python3 benches/pitch_librosa.py [N]"""
 import os
 import sys
-import time
 
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(v, "1")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
 import librosa  # noqa: E402
 
-from frontend_librosa import SR, clip  # noqa: E402
+from frontend_librosa import SR, clip, median_ms  # noqa: E402
 
 
 def main():
@@ -22,13 +20,7 @@ def main():
     y = clip()
     for steps in (2.0, -4.0):
         f = lambda: librosa.effects.pitch_shift(y, sr=SR, n_steps=steps)
-        f()  # warm-up (FFT plans, soxr)
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-        print(f"librosa steps_{steps}: median {1e3 * float(np.median(times)):.2f} ms over {reps} runs")
+        print(f"librosa steps_{steps}: median {median_ms(f, reps):.2f} ms over {reps} runs")
 
 
 if __name__ == "__main__":
