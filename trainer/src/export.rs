@@ -239,8 +239,12 @@ impl Ranges {
     }
 }
 
+/// How far below each calibration segment's second-largest logit the logits' int8 range reaches.
+pub const LOGIT_SLACK: f32 = 0.25;
+
 /// Runs the f32 model on `segments` (each `[n_mels, frames]` log-mel, not normalised) and
-/// records every tensor's range (in parallel).
+/// records every tensor's range (in parallel); the logits' range is that of each segment's two
+/// largest logits (see [`LOGIT_SLACK`]).
 ///
 /// # Errors
 /// A segment of the wrong size or with non-finite values.
@@ -262,7 +266,17 @@ pub fn calibrate(f32_model: &OwnedModel, segments: &[&[f32]]) -> anyhow::Result<
             let mut r = Ranges::empty();
             r.add(0, &input);
             for (i, o) in outs.iter().enumerate() {
-                r.add(i + 1, o);
+                if i + 1 == N_BLOCKS + 1 && o.len() >= 2 {
+                    // Logits: only the top of them decides the class, so their range covers each
+                    // segment's two largest logits (and LOGIT_SLACK below the second) rather
+                    // than every logit: a full range (some classes reach -15) made the int8 step
+                    // coarse enough to tie the top two classes. Lower logits saturate at -128.
+                    let mut v = o.to_vec();
+                    v.sort_by(|a, b| b.total_cmp(a));
+                    r.add(i + 1, &[v[1] - LOGIT_SLACK, v[0]]);
+                } else {
+                    r.add(i + 1, o);
+                }
             }
             Ok(r)
         })
