@@ -290,3 +290,43 @@ fn non_finite_and_bad_quantisation_are_typed_errors() {
     m.input.posenc = PosEnc::Coord; // 3 input channels, conv 0 has 1
     assert_eq!(load(&m), Err(Error::ShapeMismatch));
 }
+
+#[test]
+fn logits_range_is_calibrated_on_each_segments_top_two() {
+    let plain = random_plain_baseline(11, 32, 40, SMALL, 5, TrainPosEnc::None);
+    let f = export::to_f32(&plain, "small", &classes(5)).unwrap();
+    let segs = random_logmels(6, 8, 32, 40);
+    let refs: Vec<&[f32]> = segs.iter().map(Vec::as_slice).collect();
+    let full = export::calibrate(&f, &refs).unwrap();
+    let ranges = full.clone().for_argmax();
+    let bytes = f.encode().unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let (mut lo, mut hi, mut all_lo) = (f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY);
+    for s in &segs {
+        let mut l = export::logits(&model, s).unwrap();
+        all_lo = l.iter().copied().fold(all_lo, f32::min);
+        l.sort_by(|a, b| b.total_cmp(a));
+        lo = lo.min(l[1] - export::LOGIT_SLACK);
+        hi = hi.max(l[0]);
+    }
+    let last = ranges.min.len() - 1;
+    assert!(
+        (ranges.min[last] - lo).abs() < 1e-4,
+        "{} vs {lo}",
+        ranges.min[last]
+    );
+    assert!(
+        (ranges.max[last] - hi).abs() < 1e-4,
+        "{} vs {hi}",
+        ranges.max[last]
+    );
+    // the lowest logits lie below the narrowed range (they saturate), so the test means something
+    assert!(all_lo < lo, "lowest logit {all_lo}, range from {lo}");
+    // without narrowing, the logits' range is min/max of every logit, like every other tensor
+    assert!(
+        (full.min[last] - all_lo).abs() < 1e-4,
+        "{} vs {all_lo}",
+        full.min[last]
+    );
+    assert_eq!(full.min[..last], ranges.min[..last]);
+}

@@ -211,6 +211,9 @@ pub struct Ranges {
     pub min: [f32; N_BLOCKS + 2],
     /// Maximum per tensor.
     pub max: [f32; N_BLOCKS + 2],
+    /// Range of the logits that decide the class: from `LOGIT_SLACK` below the lowest
+    /// second-largest logit of a segment to the highest largest one.
+    pub top_two: [f32; 2],
 }
 
 impl Ranges {
@@ -218,6 +221,7 @@ impl Ranges {
         Self {
             min: [f32::INFINITY; N_BLOCKS + 2],
             max: [f32::NEG_INFINITY; N_BLOCKS + 2],
+            top_two: [f32::INFINITY, f32::NEG_INFINITY],
         }
     }
     fn add(&mut self, i: usize, v: &[f32]) {
@@ -231,6 +235,22 @@ impl Ranges {
             self.min[i] = self.min[i].min(o.min[i]);
             self.max[i] = self.max[i].max(o.max[i]);
         }
+        self.top_two = [
+            self.top_two[0].min(o.top_two[0]),
+            self.top_two[1].max(o.top_two[1]),
+        ];
+        self
+    }
+    /// The ranges with the logits' range narrowed to [`Ranges::top_two`], for a classifier: only
+    /// the top of the logits decides the class, and over the full range (some classes' logits
+    /// reach -15) the int8 step can tie the two top classes. Lower logits saturate at -128, so
+    /// the scores of unlikely classes become upper bounds. Unchanged when no segment had two
+    /// logits.
+    pub fn for_argmax(mut self) -> Self {
+        if self.top_two[0] <= self.top_two[1] {
+            self.min[N_BLOCKS + 1] = self.top_two[0];
+            self.max[N_BLOCKS + 1] = self.top_two[1];
+        }
         self
     }
     /// The activation quantisation of tensor `i`.
@@ -243,8 +263,8 @@ impl Ranges {
 pub const LOGIT_SLACK: f32 = 0.25;
 
 /// Runs the f32 model on `segments` (each `[n_mels, frames]` log-mel, not normalised) and
-/// records every tensor's range (in parallel); the logits' range is that of each segment's two
-/// largest logits (see [`LOGIT_SLACK`]).
+/// records every tensor's range (in parallel), and the range of each segment's two largest
+/// logits (see [`Ranges::for_argmax`]).
 ///
 /// # Errors
 /// A segment of the wrong size or with non-finite values.
@@ -266,16 +286,12 @@ pub fn calibrate(f32_model: &OwnedModel, segments: &[&[f32]]) -> anyhow::Result<
             let mut r = Ranges::empty();
             r.add(0, &input);
             for (i, o) in outs.iter().enumerate() {
+                r.add(i + 1, o);
                 if i + 1 == N_BLOCKS + 1 && o.len() >= 2 {
-                    // Logits: only the top of them decides the class, so their range covers each
-                    // segment's two largest logits (and LOGIT_SLACK below the second) rather
-                    // than every logit: a full range (some classes reach -15) made the int8 step
-                    // coarse enough to tie the top two classes. Lower logits saturate at -128.
                     let mut v = o.to_vec();
                     v.sort_by(|a, b| b.total_cmp(a));
-                    r.add(i + 1, &[v[1] - LOGIT_SLACK, v[0]]);
-                } else {
-                    r.add(i + 1, o);
+                    r.top_two[0] = r.top_two[0].min(v[1] - LOGIT_SLACK);
+                    r.top_two[1] = r.top_two[1].max(v[0]);
                 }
             }
             Ok(r)
@@ -458,7 +474,7 @@ pub fn export_run(
     let set = calibration_set(&prepared.train, n, plain.frames, plain.input_mean, cfg.seed)?;
     ensure!(!set.is_empty(), "the run's training set is empty");
     let refs: Vec<&[f32]> = set.iter().map(Vec::as_slice).collect();
-    let ranges = calibrate(&f32_model, &refs)?;
+    let ranges = calibrate(&f32_model, &refs)?.for_argmax();
     quantize(&f32_model, &ranges)
 }
 
