@@ -1,12 +1,12 @@
 //! Audio decoding: WAV (via hound) and Sun `.au` (hand-written reader), down-mixed
 //! to mono `f32` in [-1, 1) and resampled with rubato when the file's rate differs
-//! from the one asked for.
+//! from the one asked for; and the one WAV writer ([`write_wav_mono`]).
 //!
 //! Integer PCM is scaled by `1 / 2^(bits-1)` (as librosa / soundfile load 16-bit
 //! PCM: `x / 32768`); stereo is averaged over channels.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
@@ -58,6 +58,14 @@ pub enum AudioError {
     Empty {
         /// The file.
         path: PathBuf,
+    },
+    /// Writing a WAV file failed.
+    #[error("{path}: cannot write WAV: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
     },
     /// Resampling failed.
     #[error("{path}: resampling {from} Hz -> {to} Hz failed: {reason}")]
@@ -412,4 +420,67 @@ fn read_au(path: &Path) -> Result<(Vec<f32>, u32), AudioError> {
     let mut interleaved = interleaved;
     interleaved.truncate(whole);
     Ok((downmix(interleaved, channels), h.sample_rate))
+}
+
+/// The samples of a mono WAV file to write.
+#[derive(Debug, Clone, Copy)]
+pub enum WavData<'a> {
+    /// 16-bit PCM.
+    Pcm16(&'a [i16]),
+    /// 32-bit IEEE float.
+    Float32(&'a [f32]),
+}
+
+/// 16-bit PCM of `samples` by the inverse of the reader's scaling (`round(x * 32768)`, clipped to
+/// the i16 range), so that a 16-bit file reads back within half a step of `samples`.
+pub fn to_pcm16(samples: &[f32]) -> Vec<i16> {
+    samples
+        .iter()
+        .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
+}
+
+/// Writes a mono WAV file at `sample_rate` atomically (encoded in memory, then
+/// [`write_atomic`](crate::fsio::write_atomic)): never half-written.
+///
+/// # Errors
+/// [`AudioError::Write`] or [`AudioError::Io`], naming `path`.
+pub fn write_wav_mono(path: &Path, data: WavData<'_>, sample_rate: u32) -> Result<(), AudioError> {
+    let err = |e: hound::Error| AudioError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let (bits, format, n) = match data {
+        WavData::Pcm16(s) => (16, hound::SampleFormat::Int, s.len()),
+        WavData::Float32(s) => (32, hound::SampleFormat::Float, s.len()),
+    };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: bits,
+        sample_format: format,
+    };
+    let mut buf = Cursor::new(Vec::with_capacity(44 + n * usize::from(bits / 8)));
+    {
+        let mut w = hound::WavWriter::new(&mut buf, spec).map_err(err)?;
+        match data {
+            WavData::Pcm16(s) => {
+                let mut w16 = w.get_i16_writer(n as u32);
+                for &x in s {
+                    w16.write_sample(x);
+                }
+                w16.flush().map_err(err)?;
+            }
+            WavData::Float32(s) => {
+                for &x in s {
+                    w.write_sample(x).map_err(err)?;
+                }
+            }
+        }
+        w.finalize().map_err(err)?;
+    }
+    crate::fsio::write_atomic(path, buf.get_ref()).map_err(|e| AudioError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }

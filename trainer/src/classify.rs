@@ -10,10 +10,12 @@ use std::path::Path;
 use anyhow::{Context, ensure};
 
 use crate::cache;
-use crate::eval;
+use crate::checkpoint;
+use crate::config::RunFile;
+use crate::examples::{Examples, FeatureStore};
+use crate::inference::{self, argmax};
 use crate::loader;
 use crate::metrics;
-use crate::train::{self, Examples, FeatureStore, RunFile};
 
 /// One segment's prediction.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,8 +105,8 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
     let file = RunFile::read(run_dir)?;
     let (ex, starts, padded) = segment_features(samples, &file)?;
     let device = file.run.device.device()?;
-    let model = train::load_model(run_dir, &file, &device)?;
-    let pred = eval::predict(
+    let model = checkpoint::load_model(run_dir, &file, &device)?;
+    let pred = inference::predict(
         &model,
         &ex,
         file.model.frames,
@@ -116,8 +118,7 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
     let mut votes = vec![0usize; n];
     let mut mean_probs = vec![0f64; n];
     for p in &pred.probs {
-        let best = (0..n).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-        votes[best] += 1;
+        votes[argmax(p)] += 1;
         for (m, &v) in mean_probs.iter_mut().zip(p) {
             *m += v as f64 / pred.probs.len() as f64;
         }

@@ -1,79 +1,13 @@
-//! Evaluation: batched inference on a plain (non-autodiff) device and re-evaluation of a
-//! finished run (`trainer eval --run`).
+//! Evaluation of a finished run: its Burn network on the test split (`trainer eval --run`), and
+//! an exported model run by infer-core on the host beside it (`trainer eval --model`).
 
 use std::path::Path;
 
-use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
-
+use crate::checkpoint::load_model;
+use crate::config::{DataSource, METRICS_JSON, RunConfig, RunFile};
+use crate::inference::{self, argmax, predict, softmax};
+use crate::loader::prepare;
 use crate::metrics::{self, Metrics};
-use crate::models::Model;
-use crate::train::{self, Examples, Normalisation, RunFile};
-
-/// Predictions on a set of examples.
-#[derive(Clone, Debug)]
-pub struct Predictions {
-    /// Softmax probabilities, one vector per example.
-    pub probs: Vec<Vec<f32>>,
-    /// Mean cross-entropy against the examples' labels.
-    pub loss: f64,
-}
-
-impl Predictions {
-    /// Fraction of examples whose arg-max is the label.
-    pub fn accuracy(&self, labels: &[usize]) -> f64 {
-        let ok = self
-            .probs
-            .iter()
-            .zip(labels)
-            .filter(|(p, y)| {
-                let best = p
-                    .iter()
-                    .enumerate()
-                    .fold(0, |b, (i, &v)| if v > p[b] { i } else { b });
-                best == **y
-            })
-            .count();
-        ok as f64 / labels.len().max(1) as f64
-    }
-}
-
-/// Run `model` (in eval mode: `model.valid()`) over `ex`, each example cropped from its start to
-/// `frames` and normalised.
-pub fn predict(
-    model: &Model,
-    ex: &Examples,
-    frames: usize,
-    norm: Normalisation,
-    batch: usize,
-    device: &Device,
-) -> anyhow::Result<Predictions> {
-    let (m, n) = (ex.n_mels, ex.len());
-    let mut probs = Vec::with_capacity(n);
-    let mut loss = 0f64;
-    let idx: Vec<usize> = (0..n).collect();
-    for chunk in idx.chunks(batch.max(1)) {
-        let b = chunk.len();
-        let x = train::batch_input(ex, chunk, &vec![0; b], frames, norm)?;
-        let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), device);
-        let logp = log_softmax(model.forward(xt), 1); // [b, classes]
-        let c = logp.dims()[1];
-        let v = logp
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        for (k, &i) in chunk.iter().enumerate() {
-            let row = &v[k * c..(k + 1) * c];
-            loss -= row.get(ex.labels[i]).copied().unwrap_or(f32::NEG_INFINITY) as f64;
-            probs.push(row.iter().map(|l| l.exp()).collect());
-        }
-    }
-    Ok(Predictions {
-        probs,
-        loss: loss / n.max(1) as f64,
-    })
-}
 
 /// Fill a [`Metrics`] record from an evaluation and the run's config.
 pub fn assemble(file: &RunFile, ev: metrics::Evaluation, seconds: f64, epochs: usize) -> Metrics {
@@ -103,13 +37,13 @@ pub fn evaluate_run(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<Metri
     let file = RunFile::read(run_dir)?;
     let mut cfg = file.run.clone();
     if let Some(p) = data {
-        cfg.data = train::DataSource::Path {
+        cfg.data = DataSource::Path {
             path: p.to_path_buf(),
         };
     }
-    let prepared = train::prepare(&cfg)?;
+    let prepared = prepare(&cfg)?;
     let device = cfg.device.device()?;
-    let model = train::load_model(run_dir, &file, &device)?;
+    let model = load_model(run_dir, &file, &device)?;
     let pred = predict(
         &model,
         &prepared.test,
@@ -124,7 +58,7 @@ pub fn evaluate_run(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<Metri
         &prepared.test.tracks,
         &pred.probs,
     );
-    let (epochs, seconds) = match std::fs::read(run_dir.join("metrics.json")) {
+    let (epochs, seconds) = match std::fs::read(run_dir.join(METRICS_JSON)) {
         Ok(b) => serde_json::from_slice::<Metrics>(&b)
             .map(|m| (m.epochs, m.seconds))
             .unwrap_or((cfg.epochs, 0.0)),
@@ -162,19 +96,6 @@ pub struct ModelEval {
     pub top1_agreement_with_float: Option<f64>,
 }
 
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
-}
-
-fn softmax(v: &[f32]) -> Vec<f32> {
-    let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = v.iter().map(|x| (x - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.iter().map(|x| x / s).collect()
-}
-
 /// Evaluates the model file `model_path` with infer-core over the test split of `cfg`'s data.
 /// With `run_dir`, the run's Burn model is evaluated on the same segments too.
 ///
@@ -183,7 +104,7 @@ fn softmax(v: &[f32]) -> Vec<f32> {
 /// input shape does not fit the data.
 pub fn evaluate_model(
     model_path: &Path,
-    cfg: &train::RunConfig,
+    cfg: &RunConfig,
     run_dir: Option<&Path>,
 ) -> anyhow::Result<ModelEval> {
     use anyhow::Context;
@@ -193,7 +114,7 @@ pub fn evaluate_model(
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
     let (n_mels, frames) = (model.dims().mels[0], model.dims().frames[0]);
-    let prepared = train::prepare(cfg)?;
+    let prepared = prepare(cfg)?;
     let test = &prepared.test;
     anyhow::ensure!(
         test.n_mels == n_mels,
@@ -213,8 +134,8 @@ pub fn evaluate_model(
     let logits: Vec<Vec<f32>> = (0..test.len())
         .into_par_iter()
         .map(|i| {
-            let seg = crate::export::segment(test, i, frames, mean)?;
-            crate::export::logits(&model, &seg)
+            let seg = inference::segment(test, i, frames, mean)?;
+            inference::logits(&model, &seg)
                 .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", model_path.display()))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -224,7 +145,7 @@ pub fn evaluate_model(
     if let Some(run) = run_dir {
         let file = RunFile::read(run)?;
         let device = file.run.device.device()?;
-        let burn = train::load_model(run, &file, &device)?;
+        let burn = load_model(run, &file, &device)?;
         let pred = predict(
             &burn,
             test,

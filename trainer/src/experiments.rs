@@ -24,9 +24,11 @@ use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
 use crate::augment::AugSpec;
+use crate::config::{RunConfig, RunFile};
+use crate::fsio::write_atomic;
 use crate::metrics::Metrics;
 use crate::models::{ModelKind, PosEnc};
-use crate::train::{self, RunConfig, RunFile};
+use crate::train;
 
 /// The study's noise augmentation: Gaussian noise of standard deviation 0.001.
 pub const NOISE: &str = "noise:sigma=0.001";
@@ -344,7 +346,7 @@ impl Reproduced {
 pub fn reproduce(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Result<Reproduced> {
     let steps = plan(study, out, shard)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    train::write_atomic(&out.join(STUDY_FILE), &serde_json::to_vec_pretty(study)?)?;
+    write_atomic(&out.join(STUDY_FILE), &serde_json::to_vec_pretty(study)?)?;
     let total = steps.len();
     let mut done = Vec::with_capacity(total);
     for (k, step) in steps.into_iter().enumerate() {

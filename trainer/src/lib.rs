@@ -1,36 +1,49 @@
-//! tinygenre's host side: data, augmentation, models, training, evaluation,
-//! experiments, reports and export. The `trainer` binary is thin glue over
-//! this library.
+//! tinygenre's host side: data, augmentation, models, training, evaluation, experiments, reports
+//! and export. The `trainer` binary is thin glue over this library.
+//!
+//! Modules are layered: each imports only modules of the layers above it in this list, never one
+//! below (`trainer/tests/layers.rs` checks it; `docs/architecture.md` draws it).
 
-// ---- data (GTZAN on disk -> cached log-mel segments) ----
+// ---- 1. foundations: files, audio, numbers ----
 pub mod audio;
-pub mod cache;
-pub mod dataset;
-pub mod loader;
+pub mod backend;
+pub mod fsio;
+pub mod metrics;
 pub mod npy;
 pub mod segment;
+
+// ---- 2. data on disk: datasets, splits, the feature cache, the synthetic set ----
+pub mod cache;
+pub mod dataset;
 pub mod split;
 pub mod synth;
 
-// ---- augmentation ----
+// ---- 3. augmentation and the networks ----
 pub mod augment;
-
-// ---- models, training, evaluation ----
-pub mod backend;
-pub mod eval;
-pub mod export;
-pub mod metrics;
 pub mod models;
-pub mod train;
 
-// ---- the study: experiment grid, reports, figures, classifying songs ----
+// ---- 4. what a run is: its configuration, examples, data loading, history, checkpoints ----
+pub mod checkpoint;
+pub mod config;
+pub mod examples;
+pub mod history;
+pub mod loader;
+pub mod toy;
+
+// ---- 5. host inference ----
+pub mod inference;
+
+// ---- 6. what is done with runs: evaluate, train, export, classify, the study, reports ----
 pub mod classify;
+pub mod eval;
 pub mod experiments;
+pub mod export;
 pub mod plot;
 pub mod report;
+pub mod train;
 
-// ---- device cross-check (firmware under QEMU vs host infer-core) ----
+// ---- 7. device cross-check (firmware under QEMU vs host infer-core) ----
 pub mod crosscheck;
 
-// ---- command-line entry points (one file per subcommand) ----
+// ---- 8. command-line entry points (one file per subcommand) ----
 pub mod cli;

@@ -21,12 +21,14 @@ use anyhow::{Context, bail};
 
 use crate::augment::{AugMode, AugSpec};
 use crate::cache::{CachedSet, FeatureCache, FrontendConfig, WaveTransform};
+use crate::config::{DataSource, RunConfig, aug_spec, parse_split};
 use crate::dataset::{Dataset, Track};
+use crate::examples::{Examples, FeatureStore, Prepared};
 use crate::models::ModelKind;
 use crate::segment::SegmentConfig;
-use crate::split::{Split, SplitKind};
+use crate::split::Split;
 use crate::synth;
-use crate::train::{DataSource, Examples, FeatureStore, Prepared, RunConfig};
+use crate::toy;
 
 /// Seconds of the `arbitrary` model's crop.
 pub const ARBITRARY_CROP_SECONDS: f32 = 29.0;
@@ -56,39 +58,6 @@ pub fn input_spec(model: ModelKind) -> (FrontendConfig, SegmentConfig, usize) {
     }
 }
 
-/// Parses `--split`: `random` (the study's stratified 70/30), `random:VALID` (plus a validation
-/// fraction taken from the training part), `fault-filtered`, or `kfold:K:FOLD` (`kfold` = `kfold:5:0`).
-pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
-    let parts: Vec<&str> = s.split(':').collect();
-    let num = |p: &str, what: &str| -> anyhow::Result<f64> {
-        p.parse::<f64>()
-            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a number"))
-    };
-    Ok(match parts.as_slice() {
-        ["random"] => SplitKind::default(),
-        ["random", v] => SplitKind::Random {
-            test_fraction: 0.3,
-            valid_fraction: num(v, "validation fraction")? as f32,
-        },
-        ["fault-filtered"] => SplitKind::FaultFiltered,
-        ["kfold"] => SplitKind::KFold { k: 5, fold: 0 },
-        ["kfold", k, fold] => SplitKind::KFold {
-            k: num(k, "k")? as usize,
-            fold: num(fold, "fold")? as usize,
-        },
-        _ => bail!(
-            "unknown split {s:?}: expected random, random:VALID_FRACTION, fault-filtered or kfold:K:FOLD"
-        ),
-    })
-}
-
-/// The parsed augmentation of a run.
-pub fn aug_spec(cfg: &RunConfig) -> anyhow::Result<AugSpec> {
-    cfg.aug
-        .parse::<AugSpec>()
-        .with_context(|| format!("--aug {:?}", cfg.aug))
-}
-
 /// What [`prepare_audio`] keeps to build online-augmented epochs later.
 #[derive(Debug, Clone)]
 pub struct AudioSource {
@@ -113,6 +82,30 @@ fn cached_examples(set: CachedSet, n_mels: usize) -> Examples {
         features: FeatureStore::Cache(index),
         labels,
         tracks,
+    }
+}
+
+/// The data a run needs: the toy set in memory, or a GTZAN-layout dataset (or the default
+/// synthetic one, generated if needed) through the feature cache.
+///
+/// # Errors
+/// Unreadable data, an invalid split or augmentation, cache errors.
+pub fn prepare(cfg: &RunConfig) -> anyhow::Result<Prepared> {
+    Ok(prepare_with_source(cfg)?.0)
+}
+
+/// [`prepare`], plus what online augmentation needs to draw each epoch's audio (`None` for the
+/// toy source).
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_with_source(cfg: &RunConfig) -> anyhow::Result<(Prepared, Option<AudioSource>)> {
+    match &cfg.data {
+        DataSource::Toy(spec) => Ok((toy::toy(spec, cfg.seed), None)),
+        DataSource::Path { .. } | DataSource::Synthetic => {
+            let (p, a) = prepare_audio(cfg)?;
+            Ok((p, Some(a)))
+        }
     }
 }
 

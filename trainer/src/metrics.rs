@@ -62,14 +62,23 @@ pub struct Evaluation {
     pub confusion_tracks: Vec<Vec<usize>>,
 }
 
-fn argmax(p: &[f32]) -> usize {
+/// Index of the largest value; the first one on a tie, 0 for an empty slice (and NaN never wins).
+pub fn argmax<T: PartialOrd>(v: &[T]) -> usize {
     let mut best = 0;
-    for (i, &v) in p.iter().enumerate() {
-        if v > p[best] {
+    for (i, x) in v.iter().enumerate() {
+        if v.get(best).is_some_and(|b| x > b) {
             best = i;
         }
     }
     best
+}
+
+/// Softmax of `logits` (shifted by the maximum for stability).
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|x| (x - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
 }
 
 /// Majority vote over a track's segment predictions; a tie between the most-voted classes is

@@ -76,9 +76,9 @@ pub fn encode_f32(shape: &[usize], data: &[f32]) -> Result<Vec<u8>, NpyError> {
 /// temporary file in the same folder, then a rename).
 pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
     let bytes = encode_f32(shape, data)?;
-    crate::cache::write_atomic(path, &bytes).map_err(|source| NpyError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::fsio::write_atomic(path, &bytes).map_err(|e| NpyError::Io {
+        path: e.path,
+        source: e.source,
     })
 }
 

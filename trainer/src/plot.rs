@@ -13,7 +13,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::train::{EpochRow, write_atomic};
+use crate::fsio::write_atomic;
+use crate::history::EpochRow;
 
 fn draw_err<E: std::fmt::Display>(what: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("drawing {}: {e}", what.display())
@@ -48,7 +49,7 @@ fn write_svg(
         draw(root.clone())?;
         root.present().map_err(draw_err(path))?;
     }
-    write_atomic(path, s.as_bytes())
+    Ok(write_atomic(path, s.as_bytes())?)
 }
 
 /// A confusion matrix to draw.

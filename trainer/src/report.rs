@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{DataSource, RunFile};
 use crate::experiments::{STUDY_FILE, Study};
+use crate::fsio::write_atomic;
+use crate::history::EpochRow;
 use crate::metrics::Metrics;
 use crate::plot::{Confusion, Curves};
-use crate::train::{DataSource, EpochRow, RunFile, write_atomic};
 
 // ---------------------------------------------------------------------------------------------
 // Statistics

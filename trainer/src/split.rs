@@ -226,11 +226,9 @@ impl Split {
                 }
             }
             let path = dir.join(name);
-            crate::cache::write_atomic(&path, text.as_bytes()).map_err(|source| {
-                SplitError::Io {
-                    path: path.clone(),
-                    source,
-                }
+            crate::fsio::write_atomic(&path, text.as_bytes()).map_err(|e| SplitError::Io {
+                path: e.path,
+                source: e.source,
             })?;
         }
         Ok(())

@@ -180,9 +180,9 @@ fn write_wav_i16(path: &Path, samples: &[f32]) -> Result<(), SynthError> {
         w16.flush().map_err(wav_err)?;
         w.finalize().map_err(wav_err)?;
     }
-    crate::cache::write_atomic(path, buf.get_ref()).map_err(|source| SynthError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::fsio::write_atomic(path, buf.get_ref()).map_err(|e| SynthError::Io {
+        path: e.path,
+        source: e.source,
     })
 }
 

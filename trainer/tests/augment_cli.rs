@@ -132,3 +132,86 @@ fn bad_input_gives_clear_errors() {
     );
     assert!(!out.exists(), "nothing written on error");
 }
+
+/// Writes a Sun `.au` file: 16-bit big-endian PCM, `channels` interleaved.
+fn write_au(path: &std::path::Path, rate: u32, channels: u32, interleaved: &[i16]) {
+    let mut b = Vec::new();
+    b.extend_from_slice(b".snd");
+    for v in [24u32, (interleaved.len() * 2) as u32, 3, rate, channels] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    for s in interleaved {
+        b.extend_from_slice(&s.to_be_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// `trainer augment` writes exactly what a training copy contains: a 44.1 kHz stereo `.au` track
+/// goes through the same decoding, resampler and waveform stages as training, so the log-mel
+/// segments of its float output equal, bit for bit, the feature cache's entry for the same
+/// offline copy of the same track.
+#[test]
+fn output_equals_the_cached_training_copy() {
+    use trainer::augment::AugSpec;
+    use trainer::cache::{self, FeatureCache};
+    use trainer::dataset::Dataset;
+    use trainer::loader::input_spec;
+    use trainer::models::ModelKind;
+
+    let dir = tempfile::tempdir().unwrap();
+    let genre_dir = dir.path().join("data/genres/blues");
+    std::fs::create_dir_all(&genre_dir).unwrap();
+    let input = genre_dir.join("blues.00000.au");
+    // 7 s of two detuned tones and a click track, stereo at 44.1 kHz
+    let n = 44100 * 7;
+    let mut pcm = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        let t = i as f64 / 44100.0;
+        let click = if i % 11025 < 40 { 0.3 } else { 0.0 };
+        let l = 0.3 * (2.0 * std::f64::consts::PI * 220.0 * t).sin() + click;
+        let r = 0.2 * (2.0 * std::f64::consts::PI * 331.0 * t).sin() + click;
+        pcm.push((l * 32767.0) as i16);
+        pcm.push((r * 32767.0) as i16);
+    }
+    write_au(&input, 44100, 2, &pcm);
+
+    let spec_text = "noise:sigma=0.01,pitch:range=4,timeshift";
+    let (seed, copy) = (7u64, 2usize);
+    let out = dir.path().join("copy.wav");
+    let o = trainer()
+        .arg("augment")
+        .arg(&input)
+        .args(["--aug", spec_text, "--seed", &seed.to_string()])
+        .args(["--copy", &copy.to_string(), "--float", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The training side: the cached features of offline copy `copy` under `seed`.
+    let ds = Dataset::discover(&dir.path().join("data")).unwrap();
+    assert_eq!(ds.tracks.len(), 1);
+    let spec: AugSpec = spec_text.parse().unwrap();
+    let transform = spec.waveform_transform(copy, seed).unwrap();
+    let (fe, seg, _) = input_spec(ModelKind::Baseline);
+    let cache = FeatureCache::open(&dir.path().join("cache")).unwrap();
+    let cached = cache
+        .features(&ds.tracks[0], &fe, &seg, Some(&transform))
+        .unwrap();
+
+    // The `trainer augment` side: its float output through the same segmentation and front end.
+    let y = trainer::audio::load_mono(&out, fe.sample_rate).unwrap();
+    let cut = seg.cut(&y, fe.sample_rate).unwrap();
+    assert_eq!(cut.segments.len(), cached.segments.len());
+    assert_eq!(cut.segments.len(), 2, "7 s give two 3 s segments");
+    for (i, (s, want)) in cut.segments.iter().zip(&cached.segments).enumerate() {
+        let (_, _, got) = cache::log_mel(&fe, s).unwrap();
+        let differ = got
+            .iter()
+            .zip(want)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(got.len(), want.len());
+        assert_eq!(differ, 0, "segment {i}: {differ} log-mel values differ");
+    }
+}

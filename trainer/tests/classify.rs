@@ -7,10 +7,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use infer_core::config::FrontendConfig;
+use trainer::checkpoint;
 use trainer::classify;
-use trainer::eval;
+use trainer::config::{DataSource, RunConfig, RunFile, ToySpec};
+use trainer::examples::{Examples, FeatureStore};
+use trainer::inference;
 use trainer::metrics;
-use trainer::train::{self, DataSource, Examples, FeatureStore, RunConfig, RunFile, ToySpec};
+use trainer::train;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 
@@ -98,8 +101,8 @@ fn segments_features_probabilities_and_vote_match_references() {
     };
     let file = RunFile::read(run).unwrap();
     let device = burn::tensor::Device::flex();
-    let model = train::load_model(run, &file, &device).unwrap();
-    let pred = eval::predict(&model, &ex, 130, file.normalisation(), 4, &device).unwrap();
+    let model = checkpoint::load_model(run, &file, &device).unwrap();
+    let pred = inference::predict(&model, &ex, 130, file.normalisation(), 4, &device).unwrap();
     for (k, (got, want)) in c.segments.iter().zip(&pred.probs).enumerate() {
         let sum: f32 = got.probs.iter().sum();
         assert!(

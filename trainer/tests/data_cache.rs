@@ -289,6 +289,52 @@ fn wave_transform_key_is_part_of_the_cache_key() {
     assert_ne!(quarter, half);
 }
 
+/// A transform that draws from the track's name, as the augmentations do.
+struct NameGain;
+
+impl WaveTransform for NameGain {
+    fn key(&self) -> String {
+        "name-gain".into()
+    }
+    fn apply(&self, track: &Track, samples: &mut Vec<f32>, _sr: u32) {
+        let g = if track.name.ends_with('0') { 0.5 } else { 0.25 };
+        samples.iter_mut().for_each(|v| *v *= g);
+    }
+}
+
+/// GTZAN holds exact repeats: two files with the same content but different names must get
+/// their own augmented entries (the draws depend on the name), and share the plain one.
+#[test]
+fn identical_files_get_their_own_augmented_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    one_track_dataset(&root, 3.5);
+    std::fs::copy(
+        root.join("genres/rock/rock.00000.wav"),
+        root.join("genres/rock/rock.00001.wav"),
+    )
+    .unwrap();
+    let ds = Dataset::discover(&root).unwrap();
+    let cache = FeatureCache::open(&dir.path().join("cache")).unwrap();
+    let (cfg, seg) = (FrontendConfig::DEFAULT, SegmentConfig::default());
+    let a = cache
+        .features(&ds.tracks[0], &cfg, &seg, Some(&NameGain))
+        .unwrap();
+    let b = cache
+        .features(&ds.tracks[1], &cfg, &seg, Some(&NameGain))
+        .unwrap();
+    assert_ne!(a, b, "the second copy must not read the first one's entry");
+    assert_eq!(cache.stats(), (2, 0));
+    let p0 = cache.features(&ds.tracks[0], &cfg, &seg, None).unwrap();
+    let p1 = cache.features(&ds.tracks[1], &cfg, &seg, None).unwrap();
+    assert_eq!(p0, p1);
+    assert_eq!(
+        cache.stats(),
+        (3, 1),
+        "plain features of equal content share one entry"
+    );
+}
+
 // ------------------------------------------------- real GTZAN development clips
 
 fn gtzan_dev_dir() -> Option<PathBuf> {

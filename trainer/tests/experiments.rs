@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
+use trainer::config::{DataSource, RunConfig, ToySpec};
 use trainer::experiments::{self, Action, GridEntry, Shard, Study};
 use trainer::models::{ModelKind, PosEnc};
-use trainer::train::{self, DataSource, RunConfig, ToySpec};
+use trainer::train;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 

@@ -113,7 +113,7 @@ fn f32_export_matches_burn_at_study_input_for_every_posenc() {
             let spread =
                 want.iter().fold(0f32, |a, &v| a.max(v)) - want.iter().fold(0f32, |a, &v| a.min(v));
             assert!(spread > 1e-2, "{posenc}: logits {want:?} nearly constant");
-            let ours = export::logits(&file, seg).unwrap();
+            let ours = trainer::inference::logits(&file, seg).unwrap();
             assert_close(&ours, want, &format!("{posenc}"));
         }
     }
@@ -155,15 +155,17 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     assert_eq!(names, ["toy-f32.postcard", "toy-int8.postcard"]);
 
     // f32 logits equal Burn's on the test segments
-    let (cfg, plain) = trainer::models::plain::load_baseline(&run).unwrap();
-    let file = trainer::train::RunFile::read(&run).unwrap();
-    let burn_model = match trainer::train::load_model(&run, &file, &Device::flex()).unwrap() {
+    let (cfg, plain) = trainer::checkpoint::load_baseline(&run).unwrap();
+    let file = trainer::config::RunFile::read(&run).unwrap();
+    let burn_model = match trainer::checkpoint::load_model(&run, &file, &Device::flex()).unwrap() {
         trainer::models::Model::Baseline(b) => b,
         _ => unreachable!("a baseline run"),
     };
-    let data = trainer::train::prepare(&cfg).unwrap();
+    let data = trainer::loader::prepare(&cfg).unwrap();
     let segs: Vec<Vec<f32>> = (0..data.test.len())
-        .map(|i| export::segment(&data.test, i, plain.frames, plain.input_mean).unwrap())
+        .map(|i| {
+            trainer::inference::segment(&data.test, i, plain.frames, plain.input_mean).unwrap()
+        })
         .collect();
     let burn = burn_logits(
         &burn_model,
@@ -177,7 +179,7 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     let f32_model = Model::from_bytes(&f32_bytes).unwrap();
     for (seg, want) in segs.iter().zip(&burn) {
         assert_close(
-            &export::logits(&f32_model, seg).unwrap(),
+            &trainer::inference::logits(&f32_model, seg).unwrap(),
             want,
             "trained toy",
         );

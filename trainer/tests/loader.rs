@@ -7,11 +7,11 @@ use std::sync::Mutex;
 
 use trainer::augment::AugMode;
 use trainer::cache::{FeatureCache, FrontendConfig};
+use trainer::config::{self, DataSource, RunConfig};
 use trainer::dataset::Dataset;
 use trainer::loader;
 use trainer::models::ModelKind;
 use trainer::segment::SegmentConfig;
-use trainer::train::{DataSource, RunConfig};
 
 /// `TINYGENRE_CACHE` is process-wide: tests that set it run one at a time.
 static ENV: Mutex<()> = Mutex::new(());
@@ -161,7 +161,7 @@ fn online_mode_draws_afresh_each_epoch_with_the_same_size() {
         ..config(&root, "noise:sigma=0.01")
     };
     let (p, src) = loader::prepare_audio(&cfg).unwrap();
-    let spec = loader::aug_spec(&cfg).unwrap();
+    let spec = config::aug_spec(&cfg).unwrap();
     let e0 = loader::epoch_train(&src, &spec, 0, cfg.seed)
         .unwrap()
         .unwrap();
@@ -202,11 +202,11 @@ fn bad_data_and_split_names_are_clear_errors() {
     std::fs::create_dir_all(&empty).unwrap();
     let e = loader::prepare_audio(&config(&empty, "none")).unwrap_err();
     assert!(format!("{e:#}").contains("empty"), "{e:#}");
-    assert!(loader::parse_split("random").is_ok());
-    assert!(loader::parse_split("kfold:5:2").is_ok());
-    let e = loader::parse_split("stratified").unwrap_err();
+    assert!(config::parse_split("random").is_ok());
+    assert!(config::parse_split("kfold:5:2").is_ok());
+    let e = config::parse_split("stratified").unwrap_err();
     assert!(e.to_string().contains("unknown split"), "{e}");
-    let e = loader::aug_spec(&config(&empty, "reverb")).unwrap_err();
+    let e = config::aug_spec(&config(&empty, "reverb")).unwrap_err();
     assert!(format!("{e:#}").contains("reverb"), "{e:#}");
 }
 

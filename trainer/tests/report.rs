@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use trainer::config::{DataSource, RunConfig, ToySpec};
 use trainer::experiments::{self, GridEntry, Study};
 use trainer::models::{ModelKind, PosEnc};
 use trainer::report::{self, Report};
-use trainer::train::{DataSource, RunConfig, ToySpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 

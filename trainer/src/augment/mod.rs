@@ -19,6 +19,7 @@
 //! random generator from (spec, copy, seed, track name), so the same copy of
 //! the same track is the same audio in every run and process.
 
+mod grammar;
 pub mod mixup;
 pub mod noise;
 pub mod pitch;

@@ -92,8 +92,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let m = testmodel::build(spec)?;
             let q = work_dir.join("test-int8.postcard");
             let f = work_dir.join("test-f32.postcard");
-            crate::train::write_atomic(&q, &m.int8.encode()?)?;
-            crate::train::write_atomic(&f, &m.float.encode()?)?;
+            crate::fsio::write_atomic(&q, &m.int8.encode()?)?;
+            crate::fsio::write_atomic(&f, &m.float.encode()?)?;
             (q, Some(f))
         }
         (None, Some(m)) => {
@@ -163,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     eprint!("{}", report.summary());
     let json = serde_json::to_string_pretty(&report)?;
     match &args.out {
-        Some(p) => crate::train::write_atomic(p, json.as_bytes())?,
+        Some(p) => crate::fsio::write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
     if report.bit_identical_pct.is_some_and(|p| p < 100.0) {

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::config::DataSource;
 use crate::export::{self, Precision};
-use crate::train::{DataSource, write_atomic};
+use crate::fsio::write_atomic;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::train::{DataSource, ToySpec};
+use crate::config::{DataSource, ToySpec};
 
 /// Where the audio comes from: the data-source flags of `run`, `reproduce` and `prepare`.
 #[derive(clap::Args, Debug, Clone, Default)]

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
+use crate::config::RunConfig;
 use crate::models::ModelKind;
-use crate::train::RunConfig;
 
 const EXAMPLES: &str = "\
 Examples:

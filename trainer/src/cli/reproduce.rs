@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::backend::DeviceKind;
+use crate::config::RunConfig;
 use crate::experiments::{self, Action, Shard, Study};
-use crate::train::RunConfig;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use crate::backend::DeviceKind;
+use crate::config::RunConfig;
 use crate::models::{ModelKind, PosEnc};
-use crate::train::{self, RunConfig};
+use crate::train;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::Serialize;
+
+use crate::fsio::write_atomic;
 
 /// Name of the clip list the firmware reads from its working directory.
 pub const CLIP_LIST: &str = "clips.txt";
@@ -159,19 +161,7 @@ pub fn elf_sizes(elf: &Path) -> anyhow::Result<ElfSizes> {
 /// Writes `samples` as raw 16-bit little-endian PCM (temporary file, then rename).
 pub fn write_pcm(path: &Path, samples: &[i16]) -> anyhow::Result<()> {
     let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    write_atomic(path, &bytes)
-}
-
-/// Writes `data` to `path` through a temporary file in the same directory.
-pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming onto {}", path.display()))?;
-    Ok(())
+    Ok(write_atomic(path, &bytes)?)
 }
 
 /// One line of the clip list: a PCM file (relative to the work directory) and
@@ -193,7 +183,7 @@ pub fn write_clip_list(work_dir: &Path, entries: &[ClipEntry]) -> anyhow::Result
         }
         text.push_str(&format!("clip {} {}\n", e.samples, e.path));
     }
-    write_atomic(&work_dir.join(CLIP_LIST), text.as_bytes())
+    Ok(write_atomic(&work_dir.join(CLIP_LIST), text.as_bytes())?)
 }
 
 /// Why a device run produced no results.

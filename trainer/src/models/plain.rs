@@ -4,14 +4,10 @@
 //! here). Convolution weights are `[out, in, 3, 3]` in both. The flatten before the dense layer is
 //! in (channel, mel, frame) order, as Burn flattens `[batch, 8, 4, 4]`.
 
-use std::path::Path;
-
 use anyhow::{Context, ensure};
-use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Model, ModelKind, PosEnc, named_tensors};
-use crate::train::{self, RunConfig, RunFile};
+use super::{PosEnc, named_tensors};
 
 /// One 3x3 convolution (stride 1, padding 1), followed in the network by ReLU and a 2x2 max-pool.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -184,33 +180,11 @@ impl PlainBaseline {
     }
 }
 
-/// Load a trained baseline run (`runs/<name>/`): its config and weights as plain arrays.
-pub fn load_baseline(run_dir: &Path) -> anyhow::Result<(RunConfig, PlainBaseline)> {
-    let file = RunFile::read(run_dir)?;
-    ensure!(
-        file.model.kind == ModelKind::Baseline,
-        "{}: the run trained {}, not the baseline",
-        run_dir.display(),
-        file.model.kind
-    );
-    let model = train::load_model(run_dir, &file, &Device::flex())?;
-    let Model::Baseline(b) = model else {
-        anyhow::bail!("{}: checkpoint is not a baseline", run_dir.display());
-    };
-    let plain = PlainBaseline::from_model(
-        &b,
-        file.model.n_mels,
-        file.model.frames,
-        file.input_mean,
-        file.input_std,
-    )?;
-    Ok((file.run, plain))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::baseline::Baseline;
+    use burn::prelude::*;
 
     #[test]
     fn plain_forward_matches_burn_for_every_posenc() {

@@ -70,21 +70,15 @@ impl FromStr for PosEnc {
     }
 }
 
-fn unit_coord(i: usize, n: usize) -> f32 {
-    if n <= 1 {
-        0.0
-    } else {
-        (2.0 * i as f64 / (n - 1) as f64 - 1.0) as f32
-    }
-}
-
 /// The two coordinate channels, `[2, n_mels, frames]` row-major: channel 0 is the mel index,
-/// channel 1 the frame index, both in [-1, 1].
+/// channel 1 the frame index, both in [-1, 1]. Each value is infer-core's
+/// [`unit_coord`](infer_core::executor::unit_coord), so training sees bit for bit what the device
+/// computes.
 pub fn coord_planes(n_mels: usize, frames: usize) -> Vec<f32> {
+    use infer_core::executor::unit_coord;
     let mut out = Vec::with_capacity(2 * n_mels * frames);
     for m in 0..n_mels {
-        let v = unit_coord(m, n_mels);
-        out.extend(std::iter::repeat_n(v, frames));
+        out.extend(std::iter::repeat_n(unit_coord(m, n_mels), frames));
     }
     for _ in 0..n_mels {
         out.extend((0..frames).map(|t| unit_coord(t, frames)));
@@ -92,17 +86,13 @@ pub fn coord_planes(n_mels: usize, frames: usize) -> Vec<f32> {
     out
 }
 
-/// The sinusoidal plane `[n_mels, frames]` row-major (see the module docs for the formula).
+/// The sinusoidal plane `[n_mels, frames]` row-major (see the module docs for the formula): each
+/// value is infer-core's [`sinusoid`](infer_core::executor::sinusoid), so training sees bit for
+/// bit what the device computes.
 pub fn sinusoidal_plane(n_mels: usize, frames: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(n_mels * frames);
     for m in 0..n_mels {
-        let exponent = (2 * (m / 2)) as f64 / n_mels as f64;
-        let inv_freq = 1.0 / 10000f64.powf(exponent);
-        for t in 0..frames {
-            let angle = t as f64 * inv_freq;
-            let v = if m % 2 == 0 { angle.sin() } else { angle.cos() };
-            out.push(v as f32);
-        }
+        out.extend((0..frames).map(|t| infer_core::executor::sinusoid(m, t, n_mels)));
     }
     out
 }

@@ -1,86 +1,14 @@
-//! `trainer crosscheck`: the same clips through the firmware under QEMU
-//! (Cortex-M4F, mps2-an386) and through infer-core on the host, compared
-//! segment by segment, with the device's cost, size and stack figures.
-//!
-//! Protocol (see `firmware-example/README.md`): the host writes each clip as
-//! raw 16-bit little-endian mono PCM at 22050 Hz and a `clips.txt` naming them
-//! with their sample counts; the firmware splits each clip into 3 s segments,
-//! feeds every segment through the front end and the int8 CNN in 1024-sample
-//! chunks, and writes one line per segment to `out.txt`.
-
-pub mod device;
-pub mod testmodel;
-
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+//! The cross-check's comparison of device and host, and its [`Report`].
 
 use anyhow::{Context, bail};
-use infer_core::config::FrontendConfig;
-use infer_core::executor::{Executor, run_logmel};
-use infer_core::frontend::LogMel;
-use infer_core::model::{Model, N_BLOCKS, Precision};
+use infer_core::model::Model;
 use serde::Serialize;
 
+use super::device::{DeviceOutput, DeviceSegment, ElfSizes};
+use super::host::{HostModels, HostSegment, macs};
+use super::{LabeledClip, Options};
+use crate::inference::{argmax, softmax};
 use crate::metrics;
-
-use device::{ClipEntry, DeviceError, DeviceOutput, DeviceSegment, ElfSizes};
-
-/// Sample rate of the clips the firmware reads.
-pub const SAMPLE_RATE: usize = 22_050;
-/// Samples per segment (3 s), as in the firmware.
-pub const SEGMENT_SAMPLES: usize = 3 * SAMPLE_RATE;
-/// Samples per chunk fed to the front end, as in the firmware.
-pub const CHUNK: usize = 1024;
-/// Longest clip the firmware accepts (60 s).
-pub const MAX_CLIP_SAMPLES: usize = 60 * SAMPLE_RATE;
-
-/// One clip to cross-check.
-#[derive(Debug, Clone)]
-pub struct LabeledClip {
-    /// Display name (e.g. `blues.00000`).
-    pub name: String,
-    /// True genre as an index into the model's class list, when known.
-    pub genre: Option<usize>,
-    /// 16-bit PCM at 22050 Hz, mono.
-    pub samples: Vec<i16>,
-}
-
-/// Converts samples in [-1, 1) (as `audio::load_mono` returns them) to 16-bit
-/// PCM: exact for audio that was 16-bit to begin with.
-pub fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples
-        .iter()
-        .map(|&x| (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
-        .collect()
-}
-
-/// Settings of one cross-check.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The int8 `.postcard` model to embed and run on the host (None: front end only).
-    pub model: Option<PathBuf>,
-    /// The float model the int8 one was quantised from, run on the host only (same classes,
-    /// input and front end), for `float_track_accuracy`.
-    pub float_model: Option<PathBuf>,
-    /// The firmware crate (default: `<repo>/firmware-example`).
-    pub firmware_dir: PathBuf,
-    /// Where to write the clips and the device output (default: a temporary directory).
-    pub work_dir: Option<PathBuf>,
-    /// QEMU time limit (default: 60 s plus 5 s per segment).
-    pub timeout: Option<Duration>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            model: None,
-            float_model: None,
-            firmware_dir: device::repo_root().join("firmware-example"),
-            work_dir: None,
-            timeout: None,
-        }
-    }
-}
 
 /// The cross-check's results (written as JSON).
 #[derive(Debug, Clone, Serialize)]
@@ -150,271 +78,12 @@ pub struct Calibration {
     pub instructions_per_tick: u64,
 }
 
-/// What the host computed for one segment.
-#[derive(Debug, Clone)]
-struct HostSegment {
-    pcm_fnv: u32,
-    mel_fnv: u32,
-    /// int8 logits (int8 model given).
-    logits: Vec<i8>,
-    /// float logits (float model given).
-    float_logits: Vec<f32>,
-}
-
-/// The models run on the host: the int8 model (also embedded in the firmware) and its float twin.
-struct HostModels {
-    int8: Option<Vec<u8>>,
-    float: Option<Vec<u8>>,
-}
-
-impl HostModels {
-    fn load(opts: &Options) -> anyhow::Result<HostModels> {
-        let read = |p: &Option<PathBuf>| -> anyhow::Result<Option<Vec<u8>>> {
-            p.as_ref()
-                .map(|p| std::fs::read(p).with_context(|| format!("reading model {}", p.display())))
-                .transpose()
-        };
-        let models = HostModels {
-            int8: read(&opts.model)?,
-            float: read(&opts.float_model)?,
-        };
-        models.check(opts)?;
-        Ok(models)
-    }
-    fn check(&self, opts: &Options) -> anyhow::Result<()> {
-        let (q, f) = (self.int8_model()?, self.float_model()?);
-        if let Some(q) = &q
-            && q.precision() != Precision::Int8
-        {
-            bail!(
-                "{}: not an int8 model (the firmware runs int8 only)",
-                show(&opts.model)
-            );
-        }
-        if let Some(f) = &f {
-            if f.precision() != Precision::F32 {
-                bail!("{}: not a float model", show(&opts.float_model));
-            }
-            if let Some(q) = &q
-                && (f.classes() != q.classes()
-                    || f.frontend() != q.frontend()
-                    || f.input().segment_samples != q.input().segment_samples)
-            {
-                bail!(
-                    "{} and {} differ in classes, front end or segment length",
-                    show(&opts.float_model),
-                    show(&opts.model)
-                );
-            }
-        }
-        for (m, p) in [(&q, &opts.model), (&f, &opts.float_model)] {
-            if let Some(m) = m
-                && m.input().segment_samples as usize != SEGMENT_SAMPLES
-            {
-                bail!(
-                    "{}: {} samples per segment, the firmware cuts {SEGMENT_SAMPLES}",
-                    show(p),
-                    m.input().segment_samples
-                );
-            }
-        }
-        Ok(())
-    }
-    fn int8_model(&self) -> anyhow::Result<Option<Model<'_>>> {
-        Ok(self.int8.as_deref().map(Model::from_bytes).transpose()?)
-    }
-    fn float_model(&self) -> anyhow::Result<Option<Model<'_>>> {
-        Ok(self.float.as_deref().map(Model::from_bytes).transpose()?)
-    }
-    fn classes(&self) -> anyhow::Result<Option<usize>> {
-        Ok(match (self.int8_model()?, self.float_model()?) {
-            (Some(m), _) | (None, Some(m)) => Some(m.classes().len()),
-            (None, None) => None,
-        })
-    }
-}
-
-fn show(p: &Option<PathBuf>) -> String {
-    p.as_ref()
-        .map_or("(none)".into(), |p| p.display().to_string())
-}
-
-/// Multiply-accumulates of one inference: every convolution output pixel (before pooling)
-/// times `9 * in_ch * out_ch`, plus the dense layer (the firmware counts the same way).
-pub fn macs(model: &Model<'_>) -> u64 {
-    let d = model.dims();
-    let conv: usize = (0..N_BLOCKS)
-        .map(|b| d.mels[b] * d.frames[b] * 9 * d.channels[b] * d.channels[b + 1])
-        .sum();
-    (conv + d.features() * model.classes().len()) as u64
-}
-
-/// FNV-1a of a mel-major `[n_mels, frames]` log-mel in the device's order: frame by frame,
-/// each frame's `n_mels` f32 values as little-endian bytes.
-pub fn mel_fnv(mel: &[f32], n_mels: usize, frames: usize) -> u32 {
-    device::fnv1a(
-        (0..frames)
-            .flat_map(|t| (0..n_mels).map(move |m| mel[m * frames + t]))
-            .flat_map(f32::to_le_bytes),
-    )
-}
-
-/// Writes the clips and the clip list into `work_dir`.
-pub fn write_clips(work_dir: &Path, clips: &[LabeledClip]) -> anyhow::Result<Vec<ClipEntry>> {
-    let mut entries = Vec::with_capacity(clips.len());
-    for (i, c) in clips.iter().enumerate() {
-        let name = format!("clip{i:04}.pcm");
-        device::write_pcm(&work_dir.join(&name), &c.samples)?;
-        entries.push(ClipEntry {
-            path: name,
-            samples: c.samples.len(),
-        });
-    }
-    device::write_clip_list(work_dir, &entries)?;
-    Ok(entries)
-}
-
-/// The host's side of every segment of `clip`: PCM and log-mel checksums, int8 and float logits.
-fn host_segments(clip: &LabeledClip, models: &HostModels) -> anyhow::Result<Vec<HostSegment>> {
-    let q = models.int8_model()?;
-    let f = models.float_model()?;
-    let cfg = q
-        .as_ref()
-        .or(f.as_ref())
-        .map_or(FrontendConfig::DEFAULT, |m| *m.frontend());
-    let mut lm = LogMel::new(&cfg)?;
-    let n_mels = cfg.n_mels as usize;
-    let frames = cfg.n_frames(SEGMENT_SAMPLES);
-    let mut mel = vec![0.0f32; n_mels * frames];
-    let mut qe = Executor::<i8>::new();
-    let mut fe = Executor::<f32>::new();
-    let mut out = Vec::new();
-    for (si, seg) in clip.samples.chunks_exact(SEGMENT_SAMPLES).enumerate() {
-        let ctx = || format!("clip {} segment {si} on the host", clip.name);
-        lm.compute_i16(seg, &mut mel).with_context(ctx)?;
-        let mut logits = Vec::new();
-        if let Some(m) = &q {
-            logits = vec![0i8; m.classes().len()];
-            run_logmel(m, &mut qe, &mel, &mut (), &mut logits).with_context(ctx)?;
-        }
-        let mut float_logits = Vec::new();
-        if let Some(m) = &f {
-            float_logits = vec![0f32; m.classes().len()];
-            run_logmel(m, &mut fe, &mel, &mut (), &mut float_logits).with_context(ctx)?;
-        }
-        out.push(HostSegment {
-            pcm_fnv: device::fnv1a(seg.iter().flat_map(|s| s.to_le_bytes())),
-            mel_fnv: mel_fnv(&mel, n_mels, frames),
-            logits,
-            float_logits,
-        });
-    }
-    Ok(out)
-}
-
 fn pct(n: usize, d: usize) -> f64 {
     if d == 0 {
         0.0
     } else {
         100.0 * n as f64 / d as f64
     }
-}
-
-fn softmax(x: &[f32]) -> Vec<f32> {
-    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = x.iter().map(|&v| (v - max).exp()).collect();
-    let sum: f32 = e.iter().sum();
-    e.iter().map(|v| v / sum).collect()
-}
-
-/// Index of the largest value, the first on ties (as the firmware and `metrics` pick).
-fn argmax<T: PartialOrd>(v: &[T]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// Runs the whole cross-check on `clips`.
-pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
-    if clips.is_empty() {
-        bail!("no clips to cross-check");
-    }
-    for c in clips {
-        if c.samples.len() < SEGMENT_SAMPLES {
-            bail!(
-                "clip {}: {} samples, shorter than one 3 s segment",
-                c.name,
-                c.samples.len()
-            );
-        }
-        if c.samples.len() > MAX_CLIP_SAMPLES {
-            bail!(
-                "clip {}: {} samples, longer than the firmware's 60 s",
-                c.name,
-                c.samples.len()
-            );
-        }
-    }
-    let models = HostModels::load(opts)?;
-    if let Some(n) = models.classes()? {
-        for c in clips {
-            if c.genre.is_some_and(|g| g >= n) {
-                bail!(
-                    "clip {}: genre index out of the model's {n} classes",
-                    c.name
-                );
-            }
-        }
-    }
-    let elf = device::build_firmware(&opts.firmware_dir, opts.model.as_deref())?;
-    let sizes = device::elf_sizes(&elf)?;
-    if sizes.allocator_linked {
-        bail!(
-            "{}: an allocator is linked into the firmware",
-            elf.display()
-        );
-    }
-
-    let tmp;
-    let work_dir = match &opts.work_dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_path_buf()
-        }
-    };
-    write_clips(&work_dir, clips)?;
-    let n_seg: usize = clips
-        .iter()
-        .map(|c| c.samples.len() / SEGMENT_SAMPLES)
-        .sum();
-    let timeout = opts
-        .timeout
-        .unwrap_or(Duration::from_secs(60 + 30 * n_seg as u64));
-    // The host's side runs while QEMU does.
-    let (dev, host) = std::thread::scope(|s| {
-        let host = s.spawn(|| {
-            clips
-                .iter()
-                .map(|c| host_segments(c, &models))
-                .collect::<anyhow::Result<Vec<_>>>()
-        });
-        let dev = device::run_device(&elf, &work_dir, timeout);
-        (dev, host.join())
-    });
-    let dev = dev.map_err(|e| match e {
-        DeviceError::QemuMissing => anyhow::anyhow!(e),
-        e => anyhow::anyhow!("device run in {}: {e}", work_dir.display()),
-    })?;
-    let host = host.map_err(|_| anyhow::anyhow!("the host computation panicked"))??;
-    compare(clips, opts, &models, &host, &sizes, &dev)
 }
 
 /// Accuracy counters of one predictor.
@@ -445,7 +114,7 @@ impl Tally {
     }
 }
 
-fn compare(
+pub(super) fn compare(
     clips: &[LabeledClip],
     opts: &Options,
     models: &HostModels,
@@ -654,6 +323,8 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crosscheck::host::{HostModels, host_segments};
+    use crate::crosscheck::{device, testmodel, to_i16};
     use crate::synth;
 
     /// The comparison on a device output written by hand from the host's own results, with one

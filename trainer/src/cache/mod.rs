@@ -8,7 +8,9 @@
 //! spectrogram: the frames near its edges differ.
 //!
 //! # Key
-//! blake3 of: the file's content hash (blake3), the front-end configuration, the
+//! blake3 of: the version of the feature code ([`CODE_VERSION`], derived from the
+//! source of the front end, decoding, resampling, segmentation and augmentation),
+//! the file's content hash (blake3), the front-end configuration, the
 //! segmentation, and the waveform transform's key (if any). Any change of one of
 //! them gives another entry; stale entries are simply never read again.
 //!
@@ -21,8 +23,7 @@
 //! checksum mismatch) is detected, reported and recomputed; orphan temporary files
 //! are never read.
 
-use std::fs::File;
-use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -36,23 +37,15 @@ use crate::segment::{SegmentConfig, SegmentError};
 pub use infer_core::config::FrontendConfig;
 use infer_core::frontend::LogMel;
 
-const MAGIC: &[u8; 8] = b"TGFEAT01";
-const HEADER_LEN: u64 = 8 + 4 + 4 + 4 + 8 + 32;
+mod entry;
+mod key;
+mod set;
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed, then renamed over `path`. The folder is created if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+use entry::{EntryInfo, read_entry, write_entry};
+use set::CachedTrack;
+
+pub use key::{CODE_VERSION, cache_key, code_version_sources, content_hash};
+pub use set::{CachedSet, SegmentRef};
 
 /// Errors of the feature cache; each names the file concerned.
 #[derive(Debug, thiserror::Error)]
@@ -156,94 +149,6 @@ pub struct FeatureCache {
     reused: AtomicUsize,
 }
 
-/// Header of a cache entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct EntryHeader {
-    n_mels: u32,
-    frames: u32,
-    n_segments: u32,
-    payload_len: u64,
-    checksum: [u8; 32],
-}
-
-impl EntryHeader {
-    fn encode(&self) -> Vec<u8> {
-        let mut h = Vec::with_capacity(HEADER_LEN as usize);
-        h.extend_from_slice(MAGIC);
-        h.extend_from_slice(&self.n_mels.to_le_bytes());
-        h.extend_from_slice(&self.frames.to_le_bytes());
-        h.extend_from_slice(&self.n_segments.to_le_bytes());
-        h.extend_from_slice(&self.payload_len.to_le_bytes());
-        h.extend_from_slice(&self.checksum);
-        h
-    }
-
-    fn decode(b: &[u8]) -> Option<EntryHeader> {
-        if b.len() < HEADER_LEN as usize || &b[..8] != MAGIC {
-            return None;
-        }
-        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let mut len = [0u8; 8];
-        len.copy_from_slice(&b[20..28]);
-        let mut checksum = [0u8; 32];
-        checksum.copy_from_slice(&b[28..60]);
-        let h = EntryHeader {
-            n_mels: u32_at(8),
-            frames: u32_at(12),
-            n_segments: u32_at(16),
-            payload_len: u64::from_le_bytes(len),
-            checksum,
-        };
-        let expected = 4 * u64::from(h.n_mels) * u64::from(h.frames) * u64::from(h.n_segments);
-        (expected == h.payload_len).then_some(h)
-    }
-}
-
-/// What [`FeatureCache::ensure`] knows about one stored entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct EntryInfo {
-    path: PathBuf,
-    n_mels: usize,
-    frames: usize,
-    n_segments: usize,
-}
-
-/// blake3 of a file's contents.
-pub fn content_hash(path: &Path) -> Result<blake3::Hash, CacheError> {
-    let mut f = File::open(path).map_err(io(path))?;
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize())
-}
-
-/// The cache key of a track's features (see the module docs).
-pub fn cache_key(
-    content: &blake3::Hash,
-    cfg: &FrontendConfig,
-    seg: &SegmentConfig,
-    transform: Option<&dyn WaveTransform>,
-) -> blake3::Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(b"tinygenre feature cache v1\0");
-    h.update(content.as_bytes());
-    h.update(b"\0frontend\0");
-    h.update(format!("{cfg:?}").as_bytes());
-    h.update(b"\0segments\0");
-    h.update(seg.key().as_bytes());
-    h.update(b"\0transform\0");
-    if let Some(t) = transform {
-        h.update(t.key().as_bytes());
-    }
-    h.finalize()
-}
-
 /// Computes a track's segments: decode, transform, cut, front end per segment.
 fn compute(
     track: &Track,
@@ -327,7 +232,7 @@ impl FeatureCache {
         transform: Option<&dyn WaveTransform>,
     ) -> Result<PathBuf, CacheError> {
         let content = content_hash(&track.path)?;
-        Ok(self.path_for_key(&cache_key(&content, cfg, seg, transform)))
+        Ok(self.path_for_key(&cache_key(&content, &track.name, cfg, seg, transform)))
     }
 
     /// The log-mel segments of `track`, read from the cache or computed (and
@@ -473,190 +378,5 @@ impl FeatureCache {
             tracks.len() as f64 / secs.max(1e-9)
         );
         Ok(set)
-    }
-}
-
-/// Reads a whole entry, verifying length and checksum. `Ok(None)`: no entry.
-fn read_entry(path: &Path) -> Result<Option<TrackFeatures>, CacheError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(path)(e)),
-    };
-    let corrupt = |reason: &str| CacheError::Corrupt {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    };
-    let h = EntryHeader::decode(&bytes).ok_or_else(|| corrupt("bad header"))?;
-    let payload = &bytes[HEADER_LEN as usize..];
-    if payload.len() as u64 != h.payload_len {
-        return Err(corrupt(&format!(
-            "payload holds {} bytes, header says {}",
-            payload.len(),
-            h.payload_len
-        )));
-    }
-    if blake3::hash(payload).as_bytes() != &h.checksum {
-        return Err(corrupt("checksum mismatch"));
-    }
-    let per = h.n_mels as usize * h.frames as usize;
-    let values: Vec<f32> = payload
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    let segments = if per == 0 {
-        vec![Vec::new(); h.n_segments as usize]
-    } else {
-        values.chunks_exact(per).map(<[f32]>::to_vec).collect()
-    };
-    Ok(Some(TrackFeatures {
-        n_mels: h.n_mels as usize,
-        frames: h.frames as usize,
-        segments,
-    }))
-}
-
-fn write_entry(path: &Path, f: &TrackFeatures) -> Result<(), CacheError> {
-    let mut payload = Vec::with_capacity(4 * f.n_mels * f.frames * f.segments.len());
-    for s in &f.segments {
-        if s.len() != f.n_mels * f.frames {
-            return Err(CacheError::Frontend {
-                path: path.to_path_buf(),
-                reason: "segments of different lengths in one track".to_string(),
-            });
-        }
-        for v in s {
-            payload.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    let header = EntryHeader {
-        n_mels: f.n_mels as u32,
-        frames: f.frames as u32,
-        n_segments: f.segments.len() as u32,
-        payload_len: payload.len() as u64,
-        checksum: *blake3::hash(&payload).as_bytes(),
-    };
-    let mut bytes = header.encode();
-    bytes.extend_from_slice(&payload);
-    write_atomic(path, &bytes).map_err(io(path))
-}
-
-/// One track of a [`CachedSet`].
-#[derive(Debug, Clone)]
-struct CachedTrack {
-    id: usize,
-    genre: usize,
-    path: PathBuf,
-    n_mels: usize,
-    frames: usize,
-}
-
-/// One segment of a [`CachedSet`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SegmentRef {
-    /// Track id (index into `Dataset::tracks`).
-    pub track: usize,
-    /// Genre label.
-    pub genre: usize,
-    /// Segment index within the track.
-    pub segment: usize,
-    /// Mel bands.
-    pub n_mels: usize,
-    /// Frames of this segment.
-    pub frames: usize,
-}
-
-/// An index of cached segments, `(track, segment)` per entry, that loads one
-/// segment at a time from the per-track cache files: memory holds only the index,
-/// never the features.
-///
-/// `load` reads just the segment's bytes (a seek and a read), checking the file's
-/// header and length but not its checksum (verified when the set was built by
-/// [`FeatureCache::precompute`]).
-#[derive(Debug, Clone, Default)]
-pub struct CachedSet {
-    /// Mel bands (of the first track; all tracks share the front end).
-    pub n_mels: usize,
-    tracks: Vec<CachedTrack>,
-    entries: Vec<(u32, u32)>,
-    /// Tracks whose audio could not be decoded.
-    pub skipped: Vec<Skipped>,
-    /// Entries computed while building this set.
-    pub computed: usize,
-    /// Entries found intact in the cache while building this set.
-    pub reused: usize,
-}
-
-impl CachedSet {
-    /// Number of segments.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when the set holds no segment.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Number of tracks.
-    pub fn n_tracks(&self) -> usize {
-        self.tracks.len()
-    }
-
-    /// The segment at `index`.
-    pub fn entry(&self, index: usize) -> Option<SegmentRef> {
-        let &(ti, s) = self.entries.get(index)?;
-        let t = self.tracks.get(ti as usize)?;
-        Some(SegmentRef {
-            track: t.id,
-            genre: t.genre,
-            segment: s as usize,
-            n_mels: t.n_mels,
-            frames: t.frames,
-        })
-    }
-
-    /// Every segment, in order.
-    pub fn entries(&self) -> impl Iterator<Item = SegmentRef> + '_ {
-        (0..self.len()).filter_map(|i| self.entry(i))
-    }
-
-    /// The log-mel of segment `index`, `[n_mels, frames]` mel-major.
-    pub fn load(&self, index: usize) -> Result<Vec<f32>, CacheError> {
-        let out_of_range = CacheError::OutOfRange {
-            index,
-            len: self.entries.len(),
-        };
-        let &(ti, s) = self.entries.get(index).ok_or(out_of_range)?;
-        let t = self.tracks.get(ti as usize).ok_or(CacheError::OutOfRange {
-            index,
-            len: self.entries.len(),
-        })?;
-        let per = t.n_mels * t.frames;
-        let mut f = File::open(&t.path).map_err(io(&t.path))?;
-        let mut head = [0u8; HEADER_LEN as usize];
-        f.read_exact(&mut head).map_err(io(&t.path))?;
-        let corrupt = |reason: &str| CacheError::Corrupt {
-            path: t.path.clone(),
-            reason: reason.to_string(),
-        };
-        let h = EntryHeader::decode(&head).ok_or_else(|| corrupt("bad header"))?;
-        let len = f.metadata().map_err(io(&t.path))?.len();
-        if h.n_mels as usize != t.n_mels
-            || h.frames as usize != t.frames
-            || len != HEADER_LEN + h.payload_len
-        {
-            return Err(corrupt(
-                "entry changed or truncated since the index was built",
-            ));
-        }
-        f.seek(SeekFrom::Start(HEADER_LEN + 4 * (s as u64) * per as u64))
-            .map_err(io(&t.path))?;
-        let mut bytes = vec![0u8; 4 * per];
-        f.read_exact(&mut bytes).map_err(io(&t.path))?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
     }
 }

@@ -1,0 +1,66 @@
+//! Derives the feature cache's code version from the source of everything that shapes a cached
+//! log-mel segment: infer-core's front end, and the trainer's decoding, resampling, segmentation,
+//! waveform augmentation and cache format. Any edit to one of these files changes the version,
+//! and with it every cache key, so a stale cache entry is never read (`cache::CODE_VERSION`).
+
+use std::path::Path;
+
+/// The files, relative to the workspace root. `trainer/tests/layers.rs` checks that every trainer
+/// module the feature path imports is listed.
+const SOURCES: &[&str] = &[
+    "infer-core/src/config.rs",
+    "infer-core/src/fft.rs",
+    "infer-core/src/filterbank.rs",
+    "infer-core/src/frontend.rs",
+    "infer-core/src/window.rs",
+    "trainer/src/audio.rs",
+    "trainer/src/cache/entry.rs",
+    "trainer/src/cache/key.rs",
+    "trainer/src/cache/mod.rs",
+    "trainer/src/cache/set.rs",
+    "trainer/src/dataset.rs",
+    "trainer/src/fsio.rs",
+    "trainer/src/segment.rs",
+    "trainer/src/augment/grammar.rs",
+    "trainer/src/augment/mod.rs",
+    "trainer/src/augment/mixup.rs",
+    "trainer/src/augment/noise.rs",
+    "trainer/src/augment/pitch.rs",
+    "trainer/src/augment/spec.rs",
+    "trainer/src/augment/specaugment.rs",
+    "trainer/src/augment/stretch.rs",
+    "trainer/src/augment/timeshift.rs",
+];
+
+/// FNV-1a, 64 bits: stable across toolchains and platforms.
+fn fnv1a(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h ^= u64::from(b);
+        *h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for rel in SOURCES {
+        let path = root.join(rel);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "feature cache version: cannot read {}: {e} (update trainer/build.rs)",
+                path.display()
+            )
+        });
+        fnv1a(&mut h, rel.as_bytes());
+        fnv1a(&mut h, &[0]);
+        fnv1a(&mut h, &text);
+        fnv1a(&mut h, &[0]);
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=TINYGENRE_FEATURE_CODE_VERSION={h:016x}");
+    println!(
+        "cargo:rustc-env=TINYGENRE_FEATURE_SOURCES={}",
+        SOURCES.join(",")
+    );
+}

@@ -1,0 +1,247 @@
+//! What defines a run and what it derives from its data: [`RunConfig`] (the study's settings by
+//! default), where the audio comes from ([`DataSource`]), the input [`Normalisation`], the run's
+//! `config.json` ([`RunFile`]), the names of the files in a run directory, and the parsing of
+//! `--split` and `--aug`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail, ensure};
+use serde::{Deserialize, Serialize};
+
+use crate::augment::{AugMode, AugSpec};
+use crate::backend::DeviceKind;
+use crate::models::{ModelConfig, ModelKind, PosEnc};
+use crate::split::SplitKind;
+
+/// `config.json`: the [`RunFile`] of a run directory.
+pub const CONFIG_JSON: &str = "config.json";
+/// `metrics.json`: the test metrics, written once the run is complete.
+pub const METRICS_JSON: &str = "metrics.json";
+/// `epochs.csv`: one [`EpochRow`](crate::history::EpochRow) per finished epoch.
+pub const EPOCHS_CSV: &str = "epochs.csv";
+/// `split/`: the track lists of the split (`train.txt`, `valid.txt`, `test.txt`).
+pub const SPLIT_DIR: &str = "split";
+/// `checkpoints/`: the last complete checkpoint.
+pub const CHECKPOINT_DIR: &str = "checkpoints";
+
+/// Where the audio comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum DataSource {
+    /// A GTZAN-layout directory (`genres/<genre>/*.wav|au`).
+    Path {
+        /// Dataset root.
+        path: PathBuf,
+    },
+    /// The default synthetic set (`synth::ensure_default`).
+    Synthetic,
+    /// A small in-memory set of log-mel-like patterns (no audio): for tests of the loop.
+    Toy(ToySpec),
+}
+
+/// An in-memory toy dataset: class `c` is a horizontal band of mel bins whose loudness is
+/// modulated over time at a class-specific rate, in Gaussian noise, with a random gain per track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToySpec {
+    /// Classes.
+    pub n_classes: usize,
+    /// Tracks per class.
+    pub tracks_per_class: usize,
+    /// Segments per track.
+    pub segments_per_track: usize,
+    /// Mel bands.
+    pub n_mels: usize,
+    /// Frames per segment.
+    pub frames: usize,
+    /// Noise standard deviation (dB).
+    pub noise_db: f32,
+}
+
+impl Default for ToySpec {
+    fn default() -> Self {
+        Self {
+            n_classes: 4,
+            tracks_per_class: 10,
+            segments_per_track: 4,
+            n_mels: 32,
+            frames: 32,
+            noise_db: 6.0,
+        }
+    }
+}
+
+/// Everything that defines a run. `Default` is the study's setting (baseline, 10 epochs,
+/// batch 32, Adam 1e-3, no augmentation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Network.
+    pub model: ModelKind,
+    /// Positional encoding (baseline only).
+    pub posenc: PosEnc,
+    /// Augmentation stack (`--aug`), `none` for none.
+    pub aug: String,
+    /// How waveform augmentation enters training (`--aug-mode`; the study's: offline).
+    #[serde(default)]
+    pub aug_mode: AugMode,
+    /// Augmented copies of each training track in offline mode (`--aug-copies`).
+    #[serde(default = "default_aug_copies")]
+    pub aug_copies: usize,
+    /// Data.
+    pub data: DataSource,
+    /// Split: `random`, `fault-filtered` or `kfold` (`kfold:K:FOLD`).
+    pub split: String,
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Seed of initialisation, split, shuffling, cropping and dropout.
+    pub seed: u64,
+    /// Backend (not part of a run's identity: a run may be resumed on another device).
+    pub device: DeviceKind,
+}
+
+fn default_aug_copies() -> usize {
+    1
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            model: ModelKind::Baseline,
+            posenc: PosEnc::None,
+            aug: "none".into(),
+            aug_mode: AugMode::Offline,
+            aug_copies: 1,
+            data: DataSource::Synthetic,
+            split: "random".into(),
+            epochs: 10,
+            batch: 32,
+            lr: 1e-3,
+            seed: 0,
+            device: DeviceKind::Flex,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The model's display name, e.g. `baseline+coord`.
+    pub fn model_name(&self) -> String {
+        match self.posenc {
+            PosEnc::None => self.model.to_string(),
+            p => format!("{}+{p}", self.model),
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(self.epochs >= 1, "--epochs must be at least 1");
+        ensure!(
+            self.batch >= 2,
+            "--batch must be at least 2 (BatchNorm needs 2 examples)"
+        );
+        ensure!(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "--lr must be positive, got {}",
+            self.lr
+        );
+        let spec = aug_spec(self)?;
+        ensure!(
+            !(spec.has_waveform_stages() && matches!(self.data, DataSource::Toy(_))),
+            "--aug {:?}: waveform augmentation needs audio; the toy source has none",
+            self.aug
+        );
+        ensure!(
+            self.aug_mode == AugMode::Online || self.aug_copies >= 1 || !spec.has_waveform_stages(),
+            "--aug-copies must be at least 1 for offline waveform augmentation"
+        );
+        parse_split(&self.split)?;
+        Ok(())
+    }
+
+    /// Equal up to the device (which may change between a run and its resumption).
+    pub fn same_run(&self, other: &RunConfig) -> bool {
+        RunConfig {
+            device: self.device,
+            ..other.clone()
+        } == *self
+    }
+}
+
+/// Input normalisation: `(x - mean) / std`, one scalar each over the training set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalisation {
+    /// Mean of the training log-mel values.
+    pub mean: f32,
+    /// Their standard deviation.
+    pub std: f32,
+}
+
+/// `config.json` of a run: the [`RunConfig`] plus what training derived from the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    /// The settings.
+    pub run: RunConfig,
+    /// Structure of the network.
+    pub model: ModelConfig,
+    /// Scalar mean of the training log-mel values.
+    pub input_mean: f32,
+    /// Scalar standard deviation of the training log-mel values.
+    pub input_std: f32,
+    /// Genre names, index = class id.
+    pub genres: Vec<String>,
+    /// Fingerprint of the dataset.
+    pub dataset_fingerprint: String,
+}
+
+impl RunFile {
+    /// Read `config.json` from a run directory.
+    pub fn read(run_dir: &Path) -> anyhow::Result<Self> {
+        let p = run_dir.join(CONFIG_JSON);
+        let s = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        serde_json::from_str(&s)
+            .with_context(|| format!("{}: not a tinygenre run config", p.display()))
+    }
+
+    /// The normalisation.
+    pub fn normalisation(&self) -> Normalisation {
+        Normalisation {
+            mean: self.input_mean,
+            std: self.input_std,
+        }
+    }
+}
+
+/// Parses `--split`: `random` (the study's stratified 70/30), `random:VALID` (plus a validation
+/// fraction taken from the training part), `fault-filtered`, or `kfold:K:FOLD` (`kfold` = `kfold:5:0`).
+pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str, what: &str| -> anyhow::Result<f64> {
+        p.parse::<f64>()
+            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a number"))
+    };
+    Ok(match parts.as_slice() {
+        ["random"] => SplitKind::default(),
+        ["random", v] => SplitKind::Random {
+            test_fraction: 0.3,
+            valid_fraction: num(v, "validation fraction")? as f32,
+        },
+        ["fault-filtered"] => SplitKind::FaultFiltered,
+        ["kfold"] => SplitKind::KFold { k: 5, fold: 0 },
+        ["kfold", k, fold] => SplitKind::KFold {
+            k: num(k, "k")? as usize,
+            fold: num(fold, "fold")? as usize,
+        },
+        _ => bail!(
+            "unknown split {s:?}: expected random, random:VALID_FRACTION, fault-filtered or kfold:K:FOLD"
+        ),
+    })
+}
+
+/// The parsed augmentation of a run.
+pub fn aug_spec(cfg: &RunConfig) -> anyhow::Result<AugSpec> {
+    cfg.aug
+        .parse::<AugSpec>()
+        .with_context(|| format!("--aug {:?}", cfg.aug))
+}

@@ -1,0 +1,130 @@
+//! A run's learning curve: one [`EpochRow`] per finished epoch, kept in the checkpoint state and
+//! written as `epochs.csv` (`epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds`).
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::fsio::write_atomic;
+
+/// One row of `epochs.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRow {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy (of the dropout-on forward passes).
+    pub train_accuracy: f64,
+    /// Test loss.
+    pub test_loss: f64,
+    /// Test segment accuracy.
+    pub test_accuracy: f64,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+}
+
+/// The column names, in file order.
+const HEADER: [&str; 6] = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "seconds",
+];
+
+/// Renders `rows` as `epochs.csv` (losses and accuracies to 6 decimals, seconds to 3).
+///
+/// # Errors
+/// Only if the CSV writer fails, which it does not on an in-memory buffer.
+pub fn epochs_csv(rows: &[EpochRow]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADER)?;
+    for r in rows {
+        w.write_record([
+            r.epoch.to_string(),
+            format!("{:.6}", r.train_loss),
+            format!("{:.6}", r.train_accuracy),
+            format!("{:.6}", r.test_loss),
+            format!("{:.6}", r.test_accuracy),
+            format!("{:.3}", r.seconds),
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Writes `epochs.csv` atomically.
+///
+/// # Errors
+/// Writing the file failed (the error names it).
+pub fn write_epochs_csv(path: &Path, rows: &[EpochRow]) -> anyhow::Result<()> {
+    Ok(write_atomic(path, &epochs_csv(rows)?)?)
+}
+
+/// Parses `epochs.csv` (columns by header name, so extra or reordered columns are fine).
+///
+/// # Errors
+/// An unreadable file, a missing column or a bad number, naming the file and line.
+pub fn read_epochs_csv(path: &Path) -> anyhow::Result<Vec<EpochRow>> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, rec) in r.deserialize::<EpochRow>().enumerate() {
+        rows.push(rec.with_context(|| format!("{} line {}", path.display(), i + 2))?);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_the_documented_columns_and_round_trips() {
+        let rows = vec![EpochRow {
+            epoch: 1,
+            train_loss: 2.125,
+            train_accuracy: 0.125,
+            test_loss: 2.25,
+            test_accuracy: 0.2,
+            seconds: 41.123_456,
+        }];
+        let text = String::from_utf8(epochs_csv(&rows).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n\
+             1,2.125000,0.125000,2.250000,0.200000,41.123\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("epochs.csv");
+        write_epochs_csv(&p, &rows).unwrap();
+        let back = read_epochs_csv(&p).unwrap();
+        assert_eq!(back[0].epoch, 1);
+        assert_eq!(back[0].train_loss, 2.125);
+        assert_eq!(back[0].seconds, 41.123);
+    }
+
+    #[test]
+    fn reordered_columns_and_bad_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("epochs.csv");
+        std::fs::write(
+            &p,
+            "seconds,epoch,test_accuracy,test_loss,train_accuracy,train_loss\n3.5,2,0.5,1,0.25,2\n",
+        )
+        .unwrap();
+        let r = read_epochs_csv(&p).unwrap();
+        assert_eq!((r[0].epoch, r[0].seconds, r[0].train_loss), (2, 3.5, 2.0));
+        std::fs::write(
+            &p,
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n1,x,0,0,0,0\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", read_epochs_csv(&p).unwrap_err());
+        assert!(e.contains("epochs.csv line 2"), "{e}");
+    }
+}
