@@ -17,6 +17,7 @@
 
 use crate::Error;
 use crate::conv::{self, Conv3x3, Taps};
+use crate::conv_tile::{self, TILE, TilePool};
 use crate::dense::{self, Dense};
 use crate::format::PosEnc;
 use crate::model::{Dims, MAX_CHANNELS, MAX_FEATURES, MAX_IN_CHANNELS, Model, N_BLOCKS, Precision};
@@ -26,6 +27,9 @@ use crate::quant::QParams;
 use crate::config::MAX_N_MELS;
 use crate::format::MAX_CLASSES;
 
+/// Block-1 mels kept by the on-demand ring: a tile of four block-2 mels `k..k+4` reads block-1
+/// mels `k-1..=k+4`.
+const P1_MELS: usize = 6;
 /// Frames kept by the input ring (block 2's frame `u` reads input frames `2u-3..=2u+4`).
 pub const INPUT_RING: usize = 8;
 const IN_ROW: usize = MAX_N_MELS * MAX_IN_CHANNELS;
@@ -50,8 +54,15 @@ const ACC5: usize = mels(5) * C5;
 pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
     /// The model precision this type runs.
     const PRECISION: Precision;
-    /// One conv + ReLU output pixel (`out`: `[out_ch]`).
-    fn conv_pixel(layer: &Conv3x3<'_>, taps: &Taps<'_, Self>, out: &mut [Self]);
+    /// Four conv + ReLU output pixels (`taps[p]`), max-pooled as `pool` says into `out0` /
+    /// `out1` (`[out_ch]` each).
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, Self>; TILE],
+        pool: TilePool,
+        out0: &mut [Self],
+        out1: &mut [Self],
+    );
     /// The dense layer (`input`: `[in]`, `out`: `[out]`).
     fn dense(layer: &Dense<'_>, input: &[Self], out: &mut [Self]);
     /// Converts a normalised input value (quantising for int8).
@@ -73,8 +84,14 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
 
 impl Act for f32 {
     const PRECISION: Precision = Precision::F32;
-    fn conv_pixel(layer: &Conv3x3<'_>, taps: &Taps<'_, f32>, out: &mut [f32]) {
-        conv::pixel_f32(layer, taps, out);
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, f32>; TILE],
+        pool: TilePool,
+        out0: &mut [f32],
+        out1: &mut [f32],
+    ) {
+        conv_tile::conv_pool_scalar(layer, taps, pool, out0, out1);
     }
     fn dense(layer: &Dense<'_>, input: &[f32], out: &mut [f32]) {
         dense::dense_f32(layer, input, out);
@@ -98,8 +115,14 @@ impl Act for f32 {
 
 impl Act for i8 {
     const PRECISION: Precision = Precision::Int8;
-    fn conv_pixel(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
-        conv::pixel_i8(layer, taps, out);
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, i8>; TILE],
+        pool: TilePool,
+        out0: &mut [i8],
+        out1: &mut [i8],
+    ) {
+        conv_tile::conv_pool_i8(layer, taps, pool, out0, out1);
     }
     fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {
         dense::dense_i8(layer, input, out);
@@ -188,12 +211,15 @@ impl<A: Act, const ROW: usize, const ACC: usize> RingBlock<A, ROW, ACC> {
         if !ready {
             return Step::Waiting;
         }
-        let mut pix = [[A::default(); C2]; 2];
-        for j in 0..m_out {
-            for (h, px) in pix.iter_mut().enumerate() {
-                let m = 2 * j + h;
-                let mut taps: Taps<'_, A> = [None; 9];
-                for (k, tap) in taps.iter_mut().enumerate() {
+        // two pooled mels (four conv mels) per tile
+        for jj in (0..m_out).step_by(2) {
+            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+            for (h, px_taps) in taps.iter_mut().enumerate() {
+                let m = 2 * jj + h;
+                if m >= 2 * m_out {
+                    continue;
+                }
+                for (k, tap) in px_taps.iter_mut().enumerate() {
                     let (mm, tt) = ((m + k / 3).wrapping_sub(1), (v + k % 3).wrapping_sub(1));
                     if mm >= m_in || tt >= r_in {
                         continue;
@@ -203,19 +229,28 @@ impl<A: Act, const ROW: usize, const ACC: usize> RingBlock<A, ROW, ACC> {
                         .get(tt % 3)
                         .and_then(|r| r.get(mm * c_in..(mm + 1) * c_in));
                 }
-                A::conv_pixel(layer, &taps, px.get_mut(..c_out).unwrap_or(&mut []));
             }
-            let [p0, p1] = &pix;
-            let Some(dst) = self.acc.get_mut(j * c_out..(j + 1) * c_out) else {
-                continue;
-            };
-            if v.is_multiple_of(2) {
-                pool::max_of(p0, p1, dst);
-            } else {
-                let mut mx = [A::default(); C2];
-                pool::max_of(p0, p1, &mut mx);
-                pool::max_into(dst, &mx);
-                obs.activation(block, v / 2, j, dst);
+            let mut pix = [[A::default(); C2]; 2];
+            let [x0, x1] = &mut pix;
+            A::conv_pool(
+                layer,
+                &taps,
+                TilePool::Pairs,
+                x0.get_mut(..c_out).unwrap_or(&mut []),
+                x1.get_mut(..c_out).unwrap_or(&mut []),
+            );
+            for (j, mx) in (jj..m_out).zip(&pix) {
+                let Some(dst) = self.acc.get_mut(j * c_out..(j + 1) * c_out) else {
+                    continue;
+                };
+                if v.is_multiple_of(2) {
+                    for (d, &s) in dst.iter_mut().zip(mx) {
+                        *d = s;
+                    }
+                } else {
+                    pool::max_into(dst, mx);
+                    obs.activation(block, v / 2, j, dst);
+                }
             }
         }
         self.next_out += 1;
@@ -240,7 +275,7 @@ pub struct Executor<A: Act> {
     input: [[A; IN_ROW]; INPUT_RING],
     frames_in: usize,
     /// Block-1 pooled values on demand: `[mel slot][frame offset][channel]`.
-    p1: [[[A; C1]; 3]; 3],
+    p1: [[[A; C1]; 3]; P1_MELS],
     acc2: [A; ACC2],
     next_u: usize,
     b3: RingBlock<A, ROW3, ACC3>,
@@ -322,7 +357,7 @@ impl<A: Act> Executor<A> {
         Self {
             input: [[A::default(); IN_ROW]; INPUT_RING],
             frames_in: 0,
-            p1: [[[A::default(); C1]; 3]; 3],
+            p1: [[[A::default(); C1]; 3]; P1_MELS],
             acc2: [A::default(); ACC2],
             next_u: 0,
             b3: RingBlock::new(),
@@ -548,43 +583,54 @@ impl<A: Act> Executor<A> {
         };
         let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
         let (m2, c2) = (dims.mels[2], dims.channels[2]);
-        // prime the mel ring with block-1 mels 0 (and 1)
-        self.block1_mel(l1, dims, u, 0, obs);
-        if m1 > 1 {
-            self.block1_mel(l1, dims, u, 1, obs);
-        }
-        let mut pix = [[A::default(); C2]; 2];
-        for j in 0..m2 {
-            for (h, px) in pix.iter_mut().enumerate() {
-                let k = 2 * j + h;
-                if k + 1 < m1 && k >= 1 {
-                    self.block1_mel(l1, dims, u, k + 1, obs);
+        // block-1 mels computed so far for this frame
+        let mut next_mel = 0;
+        // two pooled mels (four conv mels) per tile
+        for jj in (0..m2).step_by(2) {
+            // conv mels 2jj..2jj+4 read block-1 mels 2jj-1..=2jj+4
+            while next_mel < (2 * jj + 5).min(m1) {
+                self.block1_mel(l1, dims, u, next_mel, obs);
+                next_mel += 1;
+            }
+            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+            for (h, px_taps) in taps.iter_mut().enumerate() {
+                let k = 2 * jj + h;
+                if k >= 2 * m2 {
+                    continue;
                 }
-                let mut taps: Taps<'_, A> = [None; 9];
-                for (i, tap) in taps.iter_mut().enumerate() {
+                for (i, tap) in px_taps.iter_mut().enumerate() {
                     let (kk, pp) = ((k + i / 3).wrapping_sub(1), (u + i % 3).wrapping_sub(1));
                     if kk >= m1 || pp >= t1 {
                         continue;
                     }
                     *tap = self
                         .p1
-                        .get(kk % 3)
+                        .get(kk % P1_MELS)
                         .and_then(|s| s.get(i % 3))
                         .and_then(|r| r.get(..c1));
                 }
-                A::conv_pixel(l2, &taps, px.get_mut(..c2).unwrap_or(&mut []));
             }
-            let [p0, p1] = &pix;
-            let Some(dst) = self.acc2.get_mut(j * c2..(j + 1) * c2) else {
-                continue;
-            };
-            if u.is_multiple_of(2) {
-                pool::max_of(p0, p1, dst);
-            } else {
-                let mut mx = [A::default(); C2];
-                pool::max_of(p0, p1, &mut mx);
-                pool::max_into(dst, &mx);
-                obs.activation(2, u / 2, j, dst);
+            let mut pix = [[A::default(); C2]; 2];
+            let [x0, x1] = &mut pix;
+            A::conv_pool(
+                l2,
+                &taps,
+                TilePool::Pairs,
+                x0.get_mut(..c2).unwrap_or(&mut []),
+                x1.get_mut(..c2).unwrap_or(&mut []),
+            );
+            for (j, mx) in (jj..m2).zip(&pix) {
+                let Some(dst) = self.acc2.get_mut(j * c2..(j + 1) * c2) else {
+                    continue;
+                };
+                if u.is_multiple_of(2) {
+                    for (d, &s) in dst.iter_mut().zip(mx) {
+                        *d = s;
+                    }
+                } else {
+                    pool::max_into(dst, mx);
+                    obs.activation(2, u / 2, j, dst);
+                }
             }
         }
     }
@@ -600,7 +646,7 @@ impl<A: Act> Executor<A> {
     ) {
         let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
         let (t1, c1) = (dims.frames[1], dims.channels[1]);
-        let Some(slot) = self.p1.get_mut(k % 3) else {
+        let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
             return;
         };
         for (f, dst) in slot.iter_mut().enumerate() {
@@ -608,11 +654,11 @@ impl<A: Act> Executor<A> {
             if p >= t1 {
                 continue;
             }
-            let mut outs = [[A::default(); C1]; 4];
-            for (q, out) in outs.iter_mut().enumerate() {
+            // the 2x2 pooling window: one tile
+            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+            for (q, px_taps) in taps.iter_mut().enumerate() {
                 let (m, t) = (2 * k + q / 2, 2 * p + q % 2);
-                let mut taps: Taps<'_, A> = [None; 9];
-                for (i, tap) in taps.iter_mut().enumerate() {
+                for (i, tap) in px_taps.iter_mut().enumerate() {
                     let (mm, tt) = ((m + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
                     if mm >= m0 || tt >= t0 {
                         continue;
@@ -622,16 +668,11 @@ impl<A: Act> Executor<A> {
                         .get(tt % INPUT_RING)
                         .and_then(|r| r.get(mm * c0..(mm + 1) * c0));
                 }
-                A::conv_pixel(l1, &taps, out.get_mut(..c1).unwrap_or(&mut []));
             }
-            let [a, b, c, d] = &outs;
             let Some(dst) = dst.get_mut(..c1) else {
                 continue;
             };
-            pool::max_of(a, b, dst);
-            let mut cd = [A::default(); C1];
-            pool::max_of(c, d, &mut cd);
-            pool::max_into(dst, &cd);
+            A::conv_pool(l1, &taps, TilePool::Quad, dst, &mut []);
             if f == 1 {
                 obs.activation(1, p, k, dst);
             }
