@@ -17,6 +17,7 @@
 //! the reference (tested below on random shapes, odd channel counts and padding edges, and on
 //! the device by the firmware's cross-check).
 
+use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps, pixel_f32, pixel_i8};
 use crate::dsp::{self, Group};
 use crate::format::i32_at;
@@ -231,6 +232,52 @@ pub fn conv_pool_i8(
     }
 }
 
+/// A whole int8 conv + ReLU + 2x2 max-pool (stride 2, floor) layer on an HWC tensor, one
+/// tile per pooling window: what a layer-by-layer runtime would call (the firmware's
+/// per-layer benchmark does). Bit-identical to [`crate::conv::conv3x3_relu_ref_i8`] then
+/// [`pool::maxpool2x2_ref`].
+///
+/// `input`: `[mels][frames][in_ch]`, `out`: `[mels / 2][frames / 2][out_ch]`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] / [`Error::OutputTooSmall`] if the buffers do not fit,
+/// [`Error::ModelArchitectureUnsupported`] for an f32 layer.
+pub fn conv3x3_relu_pool_i8(
+    layer: &Conv3x3<'_>,
+    input: &[i8],
+    mels: usize,
+    frames: usize,
+    out: &mut [i8],
+) -> Result<(), Error> {
+    if !matches!(layer.params, ConvParams::Int8 { .. }) {
+        return Err(Error::ModelArchitectureUnsupported);
+    }
+    let (ci, co) = (layer.in_ch, layer.out_ch);
+    let (pm, pt) = (mels / 2, frames / 2);
+    if input.len() < mels * frames * ci {
+        return Err(Error::ShapeMismatch);
+    }
+    if out.len() < pm * pt * co {
+        return Err(Error::OutputTooSmall);
+    }
+    for (w, dst) in out.chunks_exact_mut(co.max(1)).take(pm * pt).enumerate() {
+        let (j, f) = (w / pt, w % pt);
+        let mut taps: [Taps<'_, i8>; TILE] = [[None; 9]; TILE];
+        for (q, px_taps) in taps.iter_mut().enumerate() {
+            let (m, t) = (2 * j + q / 2, 2 * f + q % 2);
+            for (k, tap) in px_taps.iter_mut().enumerate() {
+                let (mm, tt) = ((m + k / 3).wrapping_sub(1), (t + k % 3).wrapping_sub(1));
+                if mm < mels && tt < frames {
+                    let at = (mm * frames + tt) * ci;
+                    *tap = input.get(at..at + ci);
+                }
+            }
+        }
+        conv_pool_i8(layer, &taps, TilePool::Quad, dst, &mut []);
+    }
+    Ok(())
+}
+
 /// The same tile from the scalar reference kernels: [`pixel_i8`] per pixel, then the pool.
 /// Also the fallback for shapes beyond the tile's buffers (the model loader rejects those).
 pub fn conv_pool_scalar<A: Copy + Default + PartialOrd + ScalarPixel>(
@@ -397,6 +444,35 @@ mod tests {
         }
         // the outputs are spread out, not all clamped
         assert!(distinct > 200, "{distinct}");
+    }
+
+    /// A whole layer through the tile equals the reference conv then the reference pool, odd
+    /// sizes (the pool's floor drops the last row and column) and edges included.
+    #[test]
+    fn whole_layer_equals_reference_conv_then_pool() {
+        let mut rng = StdRng::seed_from_u64(8);
+        for (mels, frames, ci, co) in [(7, 9, 3, 5), (8, 8, 16, 8), (5, 12, 1, 128), (6, 3, 33, 2)]
+        {
+            let layer = Layer::random(&mut rng, ci, co, false);
+            let conv = layer.conv();
+            let input: Vec<i8> = (0..mels * frames * ci).map(|_| rng.random()).collect();
+            let mut full = vec![0i8; mels * frames * co];
+            crate::conv::conv3x3_relu_ref_i8(&conv, &input, mels, frames, &mut full).unwrap();
+            let mut want = vec![0i8; (mels / 2) * (frames / 2) * co];
+            pool::maxpool2x2_ref(&full, mels, frames, co, &mut want).unwrap();
+            let mut got = vec![0i8; want.len()];
+            conv3x3_relu_pool_i8(&conv, &input, mels, frames, &mut got).unwrap();
+            assert_eq!(got, want, "{mels}x{frames} {ci}->{co}");
+            assert!(got.iter().any(|&v| v != got[0]));
+            assert_eq!(
+                conv3x3_relu_pool_i8(&conv, &input[1..], mels, frames, &mut got),
+                Err(Error::ShapeMismatch)
+            );
+            assert_eq!(
+                conv3x3_relu_pool_i8(&conv, &input, mels, frames, &mut got[1..]),
+                Err(Error::OutputTooSmall)
+            );
+        }
     }
 
     /// The pooled requantisation shortcut relies on monotonicity for right shifts.
