@@ -145,6 +145,20 @@ pub fn conv_pool_i8(
     if ci == 0 || ci > CHUNK_K || co > MAX_OUT {
         return conv_pool_scalar(layer, taps, pool, out0, out1);
     }
+    if ci == 1 {
+        return conv_pool_k9(
+            layer,
+            taps,
+            weights,
+            bias,
+            input_zero_point,
+            output_zero_point,
+            act_min,
+            pool,
+            out0,
+            out1,
+        );
+    }
     // input zero points are int8, so x - zp is in [-255, 255]
     let zp = input_zero_point as i16;
     let k_all = 9 * ci;
@@ -194,39 +208,92 @@ pub fn conv_pool_i8(
         t0 = t1;
     }
     for (o, a) in acc.iter().enumerate().take(co) {
-        let r = layer.requantizer(o);
-        let q = |v: i32| {
-            r.apply(v)
-                .saturating_add(output_zero_point)
-                .clamp(act_min, 127) as i8
-        };
-        // requant is monotonic for multiplier >= 0 and a right shift (see the module docs)
-        let monotonic = r.shift <= 0 && r.multiplier >= 0;
-        let pooled = |x: i32, y: i32| {
-            if monotonic {
-                q(x.max(y))
-            } else {
-                pool::max(q(x), q(y))
+        store(layer, o, *a, output_zero_point, act_min, pool, out0, out1);
+    }
+}
+
+/// One input channel (K = 9): the column is nine values per pixel, too short for the SMLAD
+/// loop's per-channel overhead to pay off, so each channel is 36 plain multiply-adds.
+#[allow(clippy::too_many_arguments)]
+fn conv_pool_k9(
+    layer: &Conv3x3<'_>,
+    taps: &[Taps<'_, i8>; TILE],
+    weights: &[u8],
+    bias: &[u8],
+    izp: i32,
+    ozp: i32,
+    act_min: i32,
+    pool: TilePool,
+    out0: &mut [i8],
+    out1: &mut [i8],
+) {
+    // [pixel][tap]: x - zp, 0 in the padding
+    let x: [[i32; 9]; TILE] = core::array::from_fn(|p| {
+        core::array::from_fn(|k| {
+            taps.get(p)
+                .and_then(|t| t.get(k))
+                .and_then(|t| t.and_then(|t| t.first()))
+                .map_or(0, |&v| i32::from(v) - izp)
+        })
+    });
+    let (w9, _) = weights.as_chunks::<9>();
+    for (o, w) in w9.iter().enumerate().take(layer.out_ch) {
+        let w = w.map(|b| i32::from(b as i8));
+        let mut a = [i32_at(bias, o); TILE];
+        for (ap, xp) in a.iter_mut().zip(&x) {
+            // |sum| <= 9 * 255 * 128: exact
+            let s: i32 = xp.iter().zip(&w).map(|(x, w)| x * w).sum();
+            *ap = ap.wrapping_add(s);
+        }
+        store(layer, o, a, ozp, act_min, pool, out0, out1);
+    }
+}
+
+/// Requantises channel `o`'s four accumulators and max-pools them into the outputs.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn store(
+    layer: &Conv3x3<'_>,
+    o: usize,
+    a: [i32; TILE],
+    output_zero_point: i32,
+    act_min: i32,
+    pool: TilePool,
+    out0: &mut [i8],
+    out1: &mut [i8],
+) {
+    let r = layer.requantizer(o);
+    let q = |v: i32| {
+        r.apply(v)
+            .saturating_add(output_zero_point)
+            .clamp(act_min, 127) as i8
+    };
+    // requant is monotonic for multiplier >= 0 and a right shift (see the module docs)
+    let monotonic = r.shift <= 0 && r.multiplier >= 0;
+    let pooled = |x: i32, y: i32| {
+        if monotonic {
+            q(x.max(y))
+        } else {
+            pool::max(q(x), q(y))
+        }
+    };
+    let [a0, a1, a2, a3] = a;
+    match pool {
+        TilePool::Quad => {
+            if let Some(y) = out0.get_mut(o) {
+                *y = if monotonic {
+                    q(a0.max(a1).max(a2).max(a3))
+                } else {
+                    pool::max(pool::max(q(a0), q(a1)), pool::max(q(a2), q(a3)))
+                };
             }
-        };
-        let [a0, a1, a2, a3] = *a;
-        match pool {
-            TilePool::Quad => {
-                if let Some(y) = out0.get_mut(o) {
-                    *y = if monotonic {
-                        q(a0.max(a1).max(a2).max(a3))
-                    } else {
-                        pool::max(pool::max(q(a0), q(a1)), pool::max(q(a2), q(a3)))
-                    };
-                }
+        }
+        TilePool::Pairs => {
+            if let Some(y) = out0.get_mut(o) {
+                *y = pooled(a0, a1);
             }
-            TilePool::Pairs => {
-                if let Some(y) = out0.get_mut(o) {
-                    *y = pooled(a0, a1);
-                }
-                if let Some(y) = out1.get_mut(o) {
-                    *y = pooled(a2, a3);
-                }
+            if let Some(y) = out1.get_mut(o) {
+                *y = pooled(a2, a3);
             }
         }
     }
