@@ -4,14 +4,15 @@
 //!
 //! The streaming axis is time (frames). A "row" is one frame across all mels and channels.
 //!
-//! - **Input ring** `[8 frames][128 mels][3 ch]`: the normalised, encoded (and for int8
+//! - **Input ring** `[10 frames][128 mels][3 ch]`: the normalised, encoded (and for int8
 //!   quantised) input.
-//! - **Block 1 is never stored.** Block 2's convolution at frame `u` needs block 1's pooled
-//!   output at frames `u-1..=u+1`, i.e. input frames `2u-3..=2u+4` (the 8-frame ring). Block 1's
-//!   pooled values are computed on demand, mel by mel, into a `[3 mels][3 frames][128 ch]` ring,
-//!   so each is computed three times (once per block-2 frame that reads it): about 38 M extra
-//!   MACs (+11 %) instead of a 24 KiB (int8) row ring.
-//! - **Block 2** pools over frames with a `[32 mels][64 ch]` accumulator.
+//! - **Block 1 is never stored.** Block 2 runs two conv frames at a time, `u` and `u + 1` (one
+//!   pooled row); they need block 1's pooled output at frames `u-1..=u+2`, i.e. input frames
+//!   `2u-3..=2u+6` (the 10-frame ring). Block 1's pooled values are computed on demand, mel by
+//!   mel, into a `[4 mels][4 frames][128 ch]` ring, so each is computed twice (once per block-2
+//!   frame pair that reads it): block 1's MACs run twice instead of a 16 KiB (int8) row ring.
+//! - **Block 2**: one tile (four conv pixels, [`crate::conv_tile`]) per 2x2 pooling window,
+//!   straight into a `[32 mels][64 ch]` pooled row.
 //! - **Blocks 3 to 5**: a ring of three input rows plus a `[mels/2][ch]` frame-pool accumulator.
 //! - **Dense**: the `[4 mels][4 frames][8 ch]` features, then the logits.
 
@@ -27,11 +28,13 @@ use crate::quant::QParams;
 use crate::config::MAX_N_MELS;
 use crate::format::MAX_CLASSES;
 
-/// Block-1 mels kept by the on-demand ring: a tile of four block-2 mels `k..k+4` reads block-1
-/// mels `k-1..=k+4`.
-const P1_MELS: usize = 6;
-/// Frames kept by the input ring (block 2's frame `u` reads input frames `2u-3..=2u+4`).
-pub const INPUT_RING: usize = 8;
+/// Block-1 mels kept by the on-demand ring: block 2's pooling window at pooled mel `j` reads
+/// block-1 mels `2j-1..=2j+2`.
+const P1_MELS: usize = 4;
+/// Block-1 frames kept per mel: block-2 frames `u, u+1` read block-1 frames `u-1..=u+2`.
+const P1_FRAMES: usize = 4;
+/// Frames kept by the input ring (block 2's frames `u, u+1` read input frames `2u-3..=2u+6`).
+pub const INPUT_RING: usize = 10;
 const IN_ROW: usize = MAX_N_MELS * MAX_IN_CHANNELS;
 const C1: usize = MAX_CHANNELS[0];
 const C2: usize = MAX_CHANNELS[1];
@@ -275,7 +278,7 @@ pub struct Executor<A: Act> {
     input: [[A; IN_ROW]; INPUT_RING],
     frames_in: usize,
     /// Block-1 pooled values on demand: `[mel slot][frame offset][channel]`.
-    p1: [[[A; C1]; 3]; P1_MELS],
+    p1: [[[A; C1]; P1_FRAMES]; P1_MELS],
     acc2: [A; ACC2],
     next_u: usize,
     b3: RingBlock<A, ROW3, ACC3>,
@@ -357,7 +360,7 @@ impl<A: Act> Executor<A> {
         Self {
             input: [[A::default(); IN_ROW]; INPUT_RING],
             frames_in: 0,
-            p1: [[[A::default(); C1]; 3]; P1_MELS],
+            p1: [[[A::default(); C1]; P1_FRAMES]; P1_MELS],
             acc2: [A::default(); ACC2],
             next_u: 0,
             b3: RingBlock::new(),
@@ -478,18 +481,17 @@ impl<A: Act> Executor<A> {
         let dims = *model.dims();
         let t_in = dims.frames[0];
         let n_u = 2 * dims.frames[2];
-        while self.next_u < n_u && self.frames_in >= (2 * self.next_u + 5).min(t_in) {
+        // block-2 frames u, u + 1 read input frames 2u-3..=2u+6
+        while self.next_u < n_u && self.frames_in >= (2 * self.next_u + 7).min(t_in) {
             let u = self.next_u;
-            self.block2_frame(model, &dims, u, obs);
-            self.next_u += 1;
-            if u % 2 == 1 {
-                self.b3.push_row(
-                    self.acc2
-                        .get(..dims.mels[2] * dims.channels[2])
-                        .unwrap_or(&[]),
-                );
-                self.drain(model, &dims, obs);
-            }
+            self.block2_pair(model, &dims, u, obs);
+            self.next_u += 2;
+            self.b3.push_row(
+                self.acc2
+                    .get(..dims.mels[2] * dims.channels[2])
+                    .unwrap_or(&[]),
+            );
+            self.drain(model, &dims, obs);
         }
     }
 
@@ -569,9 +571,9 @@ impl<A: Act> Executor<A> {
         }
     }
 
-    /// Block 2's conv output frame `u`, pooled over mels into `acc2` (and over frames with the
-    /// previous frame when `u` is odd). Block 1 is computed on demand.
-    fn block2_frame<O: Observer<A>>(
+    /// Block 2's conv output frames `u` and `u + 1` (`u` even), pooled into `acc2` (one tile
+    /// per 2x2 pooling window). Block 1 is computed on demand, four frames `u-1..=u+2` per mel.
+    fn block2_pair<O: Observer<A>>(
         &mut self,
         model: &Model<'_>,
         dims: &Dims,
@@ -583,59 +585,40 @@ impl<A: Act> Executor<A> {
         };
         let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
         let (m2, c2) = (dims.mels[2], dims.channels[2]);
-        // block-1 mels computed so far for this frame
+        // block-1 mels computed so far for this pair
         let mut next_mel = 0;
-        // two pooled mels (four conv mels) per tile
-        for jj in (0..m2).step_by(2) {
-            // conv mels 2jj..2jj+4 read block-1 mels 2jj-1..=2jj+4
-            while next_mel < (2 * jj + 5).min(m1) {
+        for j in 0..m2 {
+            // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
+            while next_mel < (2 * j + 3).min(m1) {
                 self.block1_mel(l1, dims, u, next_mel, obs);
                 next_mel += 1;
             }
             let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
-            for (h, px_taps) in taps.iter_mut().enumerate() {
-                let k = 2 * jj + h;
-                if k >= 2 * m2 {
-                    continue;
-                }
+            for (q, px_taps) in taps.iter_mut().enumerate() {
+                let (k, t) = (2 * j + q / 2, u + q % 2);
                 for (i, tap) in px_taps.iter_mut().enumerate() {
-                    let (kk, pp) = ((k + i / 3).wrapping_sub(1), (u + i % 3).wrapping_sub(1));
+                    let (kk, pp) = ((k + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
                     if kk >= m1 || pp >= t1 {
                         continue;
                     }
+                    // frame slot: pp - (u - 1)
                     *tap = self
                         .p1
                         .get(kk % P1_MELS)
-                        .and_then(|s| s.get(i % 3))
+                        .and_then(|s| s.get(t - u + i % 3))
                         .and_then(|r| r.get(..c1));
                 }
             }
-            let mut pix = [[A::default(); C2]; 2];
-            let [x0, x1] = &mut pix;
-            A::conv_pool(
-                l2,
-                &taps,
-                TilePool::Pairs,
-                x0.get_mut(..c2).unwrap_or(&mut []),
-                x1.get_mut(..c2).unwrap_or(&mut []),
-            );
-            for (j, mx) in (jj..m2).zip(&pix) {
-                let Some(dst) = self.acc2.get_mut(j * c2..(j + 1) * c2) else {
-                    continue;
-                };
-                if u.is_multiple_of(2) {
-                    for (d, &s) in dst.iter_mut().zip(mx) {
-                        *d = s;
-                    }
-                } else {
-                    pool::max_into(dst, mx);
-                    obs.activation(2, u / 2, j, dst);
-                }
-            }
+            let Some(dst) = self.acc2.get_mut(j * c2..(j + 1) * c2) else {
+                continue;
+            };
+            A::conv_pool(l2, &taps, TilePool::Quad, dst, &mut []);
+            obs.activation(2, u / 2, j, dst);
         }
     }
 
-    /// Block 1's pooled output at mel `k` for frames `u-1..=u+1` into mel-ring slot `k % 3`.
+    /// Block 1's pooled output at mel `k` for frames `u-1..=u+2` into mel-ring slot
+    /// `k % P1_MELS`.
     fn block1_mel<O: Observer<A>>(
         &mut self,
         l1: &Conv3x3<'_>,
@@ -673,7 +656,7 @@ impl<A: Act> Executor<A> {
                 continue;
             };
             A::conv_pool(l1, &taps, TilePool::Quad, dst, &mut []);
-            if f == 1 {
+            if f == 1 || f == 2 {
                 obs.activation(1, p, k, dst);
             }
         }
