@@ -251,7 +251,7 @@ fn conv_pool_k9(
 
 /// Requantises channel `o`'s four accumulators and max-pools them into the outputs.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn store(
     layer: &Conv3x3<'_>,
     o: usize,
