@@ -25,6 +25,9 @@ pub mod executor;
 pub mod format;
 pub mod model;
 pub mod pool;
+pub mod posenc;
 pub mod quant;
+#[cfg(any(test, feature = "testutil"))]
+pub mod testutil;
 
 pub use error::Error;
