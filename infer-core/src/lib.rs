@@ -1,7 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but in `dsp`, the audited SMLAD kernel (one `asm!` block).
+#![deny(unsafe_code)]
 
 pub mod error;
 
@@ -17,11 +18,16 @@ pub mod window;
 // ---- model: file format and int8 / f32 inference ----
 pub mod classifier;
 pub mod conv;
+pub mod conv_tile;
 pub mod dense;
+pub mod dsp;
 pub mod executor;
 pub mod format;
 pub mod model;
 pub mod pool;
+pub mod posenc;
 pub mod quant;
+#[cfg(any(test, feature = "testutil"))]
+pub mod testutil;
 
 pub use error::Error;

@@ -72,10 +72,10 @@ impl FromStr for PosEnc {
 
 /// The two coordinate channels, `[2, n_mels, frames]` row-major: channel 0 is the mel index,
 /// channel 1 the frame index, both in [-1, 1]. Each value is infer-core's
-/// [`unit_coord`](infer_core::executor::unit_coord), so training sees bit for bit what the device
+/// [`unit_coord`](infer_core::posenc::unit_coord), so training sees bit for bit what the device
 /// computes.
 pub fn coord_planes(n_mels: usize, frames: usize) -> Vec<f32> {
-    use infer_core::executor::unit_coord;
+    use infer_core::posenc::unit_coord;
     let mut out = Vec::with_capacity(2 * n_mels * frames);
     for m in 0..n_mels {
         out.extend(std::iter::repeat_n(unit_coord(m, n_mels), frames));
@@ -87,12 +87,12 @@ pub fn coord_planes(n_mels: usize, frames: usize) -> Vec<f32> {
 }
 
 /// The sinusoidal plane `[n_mels, frames]` row-major (see the module docs for the formula): each
-/// value is infer-core's [`sinusoid`](infer_core::executor::sinusoid), so training sees bit for
+/// value is infer-core's [`sinusoid`](infer_core::posenc::sinusoid), so training sees bit for
 /// bit what the device computes.
 pub fn sinusoidal_plane(n_mels: usize, frames: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(n_mels * frames);
     for m in 0..n_mels {
-        out.extend((0..frames).map(|t| infer_core::executor::sinusoid(m, t, n_mels)));
+        out.extend((0..frames).map(|t| infer_core::posenc::sinusoid(m, t, n_mels)));
     }
     out
 }

@@ -1,0 +1,116 @@
+//! The activation types the executor runs on (`f32`, `i8`) and the observer of intermediate
+//! activations.
+
+use crate::Error;
+use crate::conv::{self, Conv3x3, Taps};
+use crate::conv_tile::{self, TILE, TilePool};
+use crate::dense::{self, Dense};
+use crate::model::Precision;
+use crate::quant::QParams;
+
+/// An activation type the executor runs on: `f32` or `i8`.
+pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
+    /// The model precision this type runs.
+    const PRECISION: Precision;
+    /// Four conv + ReLU output pixels (`taps[p]`), max-pooled as `pool` says into `out0` /
+    /// `out1` (`[out_ch]` each).
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, Self>; TILE],
+        pool: TilePool,
+        out0: &mut [Self],
+        out1: &mut [Self],
+    );
+    /// The dense layer (`input`: `[in]`, `out`: `[out]`).
+    fn dense(layer: &Dense<'_>, input: &[Self], out: &mut [Self]);
+    /// Converts a normalised input value (quantising for int8).
+    fn from_normalised(x: f32, q: Option<QParams>) -> Self;
+    /// Converts an activation back to a real value (dequantising for int8).
+    fn to_real(self, q: Option<QParams>) -> f32;
+    /// The whole-tensor reference convolution (see [`conv::conv3x3_relu_ref_f32`]).
+    ///
+    /// # Errors
+    /// Buffer size mismatches.
+    fn conv_ref(
+        layer: &Conv3x3<'_>,
+        input: &[Self],
+        mels: usize,
+        frames: usize,
+        out: &mut [Self],
+    ) -> Result<(), Error>;
+}
+
+impl Act for f32 {
+    const PRECISION: Precision = Precision::F32;
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, f32>; TILE],
+        pool: TilePool,
+        out0: &mut [f32],
+        out1: &mut [f32],
+    ) {
+        conv_tile::conv_pool_scalar(layer, taps, pool, out0, out1);
+    }
+    fn dense(layer: &Dense<'_>, input: &[f32], out: &mut [f32]) {
+        dense::dense_f32(layer, input, out);
+    }
+    fn from_normalised(x: f32, _q: Option<QParams>) -> f32 {
+        x
+    }
+    fn to_real(self, _q: Option<QParams>) -> f32 {
+        self
+    }
+    fn conv_ref(
+        layer: &Conv3x3<'_>,
+        input: &[f32],
+        mels: usize,
+        frames: usize,
+        out: &mut [f32],
+    ) -> Result<(), Error> {
+        conv::conv3x3_relu_ref_f32(layer, input, mels, frames, out)
+    }
+}
+
+impl Act for i8 {
+    const PRECISION: Precision = Precision::Int8;
+    fn conv_pool(
+        layer: &Conv3x3<'_>,
+        taps: &[Taps<'_, i8>; TILE],
+        pool: TilePool,
+        out0: &mut [i8],
+        out1: &mut [i8],
+    ) {
+        conv_tile::conv_pool_i8(layer, taps, pool, out0, out1);
+    }
+    fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {
+        dense::dense_i8(layer, input, out);
+    }
+    fn from_normalised(x: f32, q: Option<QParams>) -> i8 {
+        q.map_or(0, |q| q.quantize(x))
+    }
+    fn to_real(self, q: Option<QParams>) -> f32 {
+        q.map_or(0.0, |q| q.dequantize(self))
+    }
+    fn conv_ref(
+        layer: &Conv3x3<'_>,
+        input: &[i8],
+        mels: usize,
+        frames: usize,
+        out: &mut [i8],
+    ) -> Result<(), Error> {
+        conv::conv3x3_relu_ref_i8(layer, input, mels, frames, out)
+    }
+}
+
+/// Receives intermediate activations (for calibration and per-layer tests). All methods default
+/// to doing nothing; `()` is the no-op observer.
+pub trait Observer<A> {
+    /// A pooled output pixel of block `block` (1..=5) at (`frame`, `mel`), `[channels]`; block 0
+    /// is the encoded input. Block 1's last pooled frame is never materialised when the block-2
+    /// pool drops it (odd frame count) and is then not reported.
+    fn activation(&mut self, _block: usize, _frame: usize, _mel: usize, _channels: &[A]) {}
+    /// The final logits.
+    fn logits(&mut self, _logits: &[A]) {}
+}
+
+impl<A> Observer<A> for () {}
