@@ -17,6 +17,7 @@ pub mod augment;
 
 // ---- models, training, evaluation ----
 pub mod backend;
+pub mod classic;
 pub mod eval;
 pub mod export;
 pub mod metrics;
