@@ -35,8 +35,7 @@ fn synthetic() -> Vec<f32> {
             let t = n as f64 / 22050.0;
             let env = 0.5 + 0.5 * (2.0 * PI * 3.0 * t).sin();
             let x = env
-                * (0.5 * (2.0 * PI * 440.0 * t).sin()
-                    + 0.25 * (2.0 * PI * 1234.5 * t + 0.3).sin())
+                * (0.5 * (2.0 * PI * 440.0 * t).sin() + 0.25 * (2.0 * PI * 1234.5 * t + 0.3).sin())
                 + 0.1 * (2.0 * PI * (200.0 * t + 1500.0 * t * t)).sin();
             x as f32
         })
@@ -60,16 +59,18 @@ fn mfcc_matches_librosa_fixture() {
     let dir = manifest().join("tests/fixtures/classic");
     let y = synthetic();
     let cfg = FrontendConfig::DEFAULT;
-    for (file, top_db) in [
-        ("mfcc_top80.npy", Some(LIBROSA_TOP_DB)),
-        ("mfcc_nofloor.npy", None),
+    // Without the floor, silent frames sit at the -100 dB amin floor where f32
+    // rounding of the two implementations differs more (measured 3e-5 relative).
+    for (file, top_db, tol) in [
+        ("mfcc_top80.npy", Some(LIBROSA_TOP_DB), 1e-5),
+        ("mfcc_nofloor.npy", None, 1e-4),
     ] {
         let (shape, want) = trainer::npy::read_f32(&dir.join(file)).unwrap();
         let (frames, got) = classic::mfcc::mfcc(&cfg, &y, N_MFCC, top_db).unwrap();
         assert_eq!(shape, vec![N_MFCC, frames], "{file}");
         let (abs, rel) = errors(&got, &want);
         println!("{file}: max abs error {abs:.3e}, relative to max |c| {rel:.3e}");
-        assert!(rel < 1e-4, "{file}: max abs error {abs} (relative {rel})");
+        assert!(rel < tol, "{file}: max abs error {abs} (relative {rel})");
     }
 }
 
@@ -162,7 +163,10 @@ fn mfcc_matches_librosa_on_dev_clips() {
         worst_rel = worst_rel.max(rel);
     }
     println!("dev clips: max abs error {worst_abs:.3e}, relative {worst_rel:.3e}");
-    assert!(worst_rel < 1e-4, "max abs {worst_abs}, relative {worst_rel}");
+    assert!(
+        worst_rel < 1e-5,
+        "max abs {worst_abs}, relative {worst_rel}"
+    );
 }
 
 /// splitmix64 + Box-Muller: a self-contained deterministic normal generator.
@@ -239,11 +243,20 @@ fn standardisation_uses_training_statistics_only() {
     // Hand-computed training mean and population std of dimension 3.
     let n = x.len() as f64;
     let mean = x.iter().map(|r| f64::from(r[3])).sum::<f64>() / n;
-    let std = (x.iter().map(|r| (f64::from(r[3]) - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let std = (x
+        .iter()
+        .map(|r| (f64::from(r[3]) - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
     assert!((model.scaler().mean[3] - mean).abs() < 1e-9 * mean.abs().max(1.0));
     assert!((model.scaler().scale[3] - std).abs() < 1e-9 * std);
     // sklearn's gamma='scale' on standardised data: 1 / (40 * var) = 1/40.
-    assert!((model.gamma() - 1.0 / 40.0).abs() < 1e-9, "{}", model.gamma());
+    assert!(
+        (model.gamma() - 1.0 / 40.0).abs() < 1e-9,
+        "{}",
+        model.gamma()
+    );
     // Poisoning the test set (huge outliers added) changes nothing for the other rows.
     let clean = classic::evaluate(&train, &test).unwrap();
     let mut poisoned = test.clone();
@@ -364,8 +377,7 @@ fn dev_clips_cross_validation() {
     }
     let dir = tempfile::tempdir().unwrap();
     let flat: Vec<f32> = features.iter().flatten().copied().collect();
-    trainer::npy::write_f32(&dir.path().join("features.npy"), &[tracks.len(), 40], &flat)
-        .unwrap();
+    trainer::npy::write_f32(&dir.path().join("features.npy"), &[tracks.len(), 40], &flat).unwrap();
     let cv = serde_json::json!({
         "labels": tracks.iter().map(|(g, _)| *g).collect::<Vec<_>>(),
         "folds": folds,
@@ -377,10 +389,19 @@ fn dev_clips_cross_validation() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let accs_of = |k: &str| -> Vec<f64> {
-        v[k]["acc"].as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect()
+        v[k]["acc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_f64().unwrap())
+            .collect()
     };
     let sk: Vec<usize> = v["ours"]["pred"]
         .as_array()
@@ -391,16 +412,23 @@ fn dev_clips_cross_validation() {
     let agree = ours.iter().zip(&sk).filter(|(a, b)| a == b).count();
     let (sk_ours, sk_librosa) = (accs_of("ours"), accs_of("librosa"));
     let mean_of = |a: &[f64]| a.iter().sum::<f64>() / a.len() as f64;
-    println!("sklearn SVC on our features: folds {sk_ours:?}, mean {:.3}", mean_of(&sk_ours));
+    println!(
+        "sklearn SVC on our features: folds {sk_ours:?}, mean {:.3}",
+        mean_of(&sk_ours)
+    );
     println!(
         "sklearn SVC on librosa's features: folds {sk_librosa:?}, mean {:.3}",
         mean_of(&sk_librosa)
     );
     println!(
         "our features vs librosa's: max abs error {:.3e}, max relative {:.3e}",
-        v["max_feature_abs_err"], v["max_feature_rel_err"]
+        v["max_feature_abs_err"].as_f64().unwrap(),
+        v["max_feature_rel_err"].as_f64().unwrap()
     );
-    println!("ours vs sklearn (same features, same folds): {agree}/{} predictions agree", ours.len());
+    println!(
+        "ours vs sklearn (same features, same folds): {agree}/{} predictions agree",
+        ours.len()
+    );
     // Same features, same C/gamma/tol, both SMO solvers: the predictions may only
     // differ on near-ties of the one-vs-one vote.
     assert!(agree * 10 >= ours.len() * 9, "{agree}/{} agree", ours.len());

@@ -158,7 +158,11 @@ impl Classifier {
                 let mean = x.iter().flatten().sum::<f64>() / n;
                 let var = x.iter().flatten().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
                 // sklearn: gamma = 1 / (n_features * X.var()) if X.var() != 0 else 1.
-                if var > 0.0 { 1.0 / (dim as f64 * var) } else { 1.0 }
+                if var > 0.0 {
+                    1.0 / (dim as f64 * var)
+                } else {
+                    1.0
+                }
             }
         };
         let mut pairs = Vec::new();
