@@ -18,8 +18,9 @@ pub mod dataset;
 pub mod split;
 pub mod synth;
 
-// ---- 3. augmentation and the networks ----
+// ---- 3. augmentation, the networks and the classic baseline (MFCC + SVM) ----
 pub mod augment;
+pub mod classic;
 pub mod models;
 
 // ---- 4. what a run is: its configuration, examples, data loading, history, checkpoints ----
