@@ -318,6 +318,41 @@ pub mod owned {
         },
     }
 
+    impl OwnedParams {
+        /// f32 weights and bias, stored little-endian.
+        pub fn f32(weights: &[f32], bias: &[f32]) -> Self {
+            OwnedParams::F32 {
+                weights: super::bytes::f32_le(weights),
+                bias: super::bytes::f32_le(bias),
+            }
+        }
+    }
+
+    impl OwnedLayer {
+        /// A float conv block: `weights` OHWI `[out_ch][3][3][in_ch]`, one bias per output channel.
+        pub fn conv_f32(in_ch: u16, out_ch: u16, weights: &[f32], bias: &[f32]) -> Self {
+            OwnedLayer::Conv {
+                in_ch,
+                out_ch,
+                params: OwnedParams::f32(weights, bias),
+            }
+        }
+
+        /// A float dense layer: `weights` `[out_features][in_features]`, one bias per output.
+        pub fn dense_f32(
+            in_features: u16,
+            out_features: u16,
+            weights: &[f32],
+            bias: &[f32],
+        ) -> Self {
+            OwnedLayer::Dense {
+                in_features,
+                out_features,
+                params: OwnedParams::f32(weights, bias),
+            }
+        }
+    }
+
     /// An owned model, convertible to a borrowed [`ModelFile`] and encodable.
     #[derive(Debug, Clone, PartialEq)]
     pub struct OwnedModel {

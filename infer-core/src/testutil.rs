@@ -57,27 +57,13 @@ pub fn random_f32(seed: u64, n_mels: usize, frames: usize, posenc: PosEnc) -> Ow
             .map(|_| rng.random_range(-std..std))
             .collect();
         let b: Vec<f32> = (0..co).map(|_| rng.random_range(-0.1..0.1)).collect();
-        layers.push(OwnedLayer::Conv {
-            in_ch: ci as u16,
-            out_ch: co as u16,
-            params: OwnedParams::F32 {
-                weights: bytes::f32_le(&w),
-                bias: bytes::f32_le(&b),
-            },
-        });
+        layers.push(OwnedLayer::conv_f32(ci as u16, co as u16, &w, &b));
         ci = co;
     }
     let nf = 8 * (n_mels >> 5) * (frames >> 5);
     let w: Vec<f32> = (0..10 * nf).map(|_| rng.random_range(-0.3..0.3)).collect();
     let b: Vec<f32> = (0..10).map(|_| rng.random_range(-0.1..0.1)).collect();
-    layers.push(OwnedLayer::Dense {
-        in_features: nf as u16,
-        out_features: 10,
-        params: OwnedParams::F32 {
-            weights: bytes::f32_le(&w),
-            bias: bytes::f32_le(&b),
-        },
-    });
+    layers.push(OwnedLayer::dense_f32(nf as u16, 10, &w, &b));
     OwnedModel {
         name: "random-f32".into(),
         classes: classes(10),

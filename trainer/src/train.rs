@@ -166,6 +166,17 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     device.seed(cfg.seed);
     let (mut model, mut optim, mut state) = start_or_resume(&file.model, &device, out_dir, resume)?;
 
+    // The test split scored by the network in evaluation mode (dropout off).
+    let predict_test = |model: &Model| {
+        predict(
+            &model.valid(),
+            &data.test,
+            data.input_frames,
+            norm,
+            cfg.batch,
+            &plain,
+        )
+    };
     let steps_per_epoch = data.train.len().div_ceil(cfg.batch) as u64;
     let progress = Progress::new(steps_per_epoch);
     for epoch in state.epochs_done..cfg.epochs {
@@ -197,15 +208,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         })
         .with_context(|| format!("epoch {}", epoch + 1))?;
         model = next;
-        let valid = model.valid();
-        let pred = predict(
-            &valid,
-            &data.test,
-            data.input_frames,
-            norm,
-            cfg.batch,
-            &plain,
-        )?;
+        let pred = predict_test(&model)?;
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: fit.loss,
@@ -222,15 +225,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     }
     progress.finish();
 
-    let valid = model.valid();
-    let pred = predict(
-        &valid,
-        &data.test,
-        data.input_frames,
-        norm,
-        cfg.batch,
-        &plain,
-    )?;
+    let pred = predict_test(&model)?;
     let ev = metrics::evaluate(
         data.genres.len(),
         &data.test.labels,

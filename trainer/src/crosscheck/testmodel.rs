@@ -10,8 +10,8 @@
 
 use anyhow::bail;
 use infer_core::config::FrontendConfig;
-use infer_core::format::owned::{OwnedLayer, OwnedModel, OwnedParams};
-use infer_core::format::{InputSpec, PosEnc, bytes};
+use infer_core::format::owned::{OwnedLayer, OwnedModel};
+use infer_core::format::{InputSpec, PosEnc};
 use infer_core::frontend::LogMel;
 use infer_core::model::N_BLOCKS;
 use rand::SeedableRng;
@@ -108,14 +108,7 @@ pub fn build(spec: TestModelSpec) -> anyhow::Result<TestModels> {
             .collect();
         let small = Normal::new(0.0, 0.05)?;
         let bias: Vec<f32> = (0..out).map(|_| small.sample(&mut rng) as f32).collect();
-        float_layers.push(OwnedLayer::Conv {
-            in_ch: in_ch as u16,
-            out_ch: out as u16,
-            params: OwnedParams::F32 {
-                weights: bytes::f32_le(&w),
-                bias: bytes::f32_le(&bias),
-            },
-        });
+        float_layers.push(OwnedLayer::conv_f32(in_ch as u16, out as u16, &w, &bias));
         in_ch = out;
         mels_b /= 2;
         frames_b /= 2;
@@ -127,14 +120,12 @@ pub fn build(spec: TestModelSpec) -> anyhow::Result<TestModels> {
         .map(|_| glorot.sample(&mut rng) as f32)
         .collect();
     let dense_b = vec![0.0f32; classes];
-    float_layers.push(OwnedLayer::Dense {
-        in_features: features as u16,
-        out_features: classes as u16,
-        params: OwnedParams::F32 {
-            weights: bytes::f32_le(&dense_w),
-            bias: bytes::f32_le(&dense_b),
-        },
-    });
+    float_layers.push(OwnedLayer::dense_f32(
+        features as u16,
+        classes as u16,
+        &dense_w,
+        &dense_b,
+    ));
     let input = InputSpec {
         segment_samples: SEGMENT_SAMPLES as u32,
         n_mels: n_mels as u16,

@@ -5,8 +5,8 @@
 
 use anyhow::ensure;
 use infer_core::config::FrontendConfig;
-use infer_core::format::owned::{OwnedLayer, OwnedModel, OwnedParams};
-use infer_core::format::{InputSpec, PosEnc as FilePosEnc, bytes};
+use infer_core::format::owned::{OwnedLayer, OwnedModel};
+use infer_core::format::{InputSpec, PosEnc as FilePosEnc};
 use infer_core::model::{Model, N_BLOCKS};
 
 use crate::models::PosEnc;
@@ -135,23 +135,19 @@ pub fn to_f32(p: &PlainBaseline, name: &str, classes: &[String]) -> anyhow::Resu
     let (frontend, segment_samples) = frontend_for(p.n_mels, p.frames)?;
     let mut layers = Vec::with_capacity(N_BLOCKS + 1);
     for c in &p.convs {
-        layers.push(OwnedLayer::Conv {
-            in_ch: u16::try_from(c.in_channels)?,
-            out_ch: u16::try_from(c.out_channels)?,
-            params: OwnedParams::F32 {
-                weights: bytes::f32_le(&ohwi(c)),
-                bias: bytes::f32_le(&c.bias),
-            },
-        });
+        layers.push(OwnedLayer::conv_f32(
+            u16::try_from(c.in_channels)?,
+            u16::try_from(c.out_channels)?,
+            &ohwi(c),
+            &c.bias,
+        ));
     }
-    layers.push(OwnedLayer::Dense {
-        in_features: u16::try_from(p.dense.in_features)?,
-        out_features: u16::try_from(p.dense.out_features)?,
-        params: OwnedParams::F32 {
-            weights: bytes::f32_le(&dense_hwc(&p.dense, c5, m5, t5)),
-            bias: bytes::f32_le(&p.dense.bias),
-        },
-    });
+    layers.push(OwnedLayer::dense_f32(
+        u16::try_from(p.dense.in_features)?,
+        u16::try_from(p.dense.out_features)?,
+        &dense_hwc(&p.dense, c5, m5, t5),
+        &p.dense.bias,
+    ));
     let model = OwnedModel {
         name: name.to_string(),
         classes: classes.to_vec(),
