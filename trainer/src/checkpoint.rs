@@ -11,7 +11,7 @@ use burn::prelude::*;
 use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{CHECKPOINT_DIR, RunConfig, RunFile};
+use crate::config::{CHECKPOINT_DIR, RunConfig, RunFile, Selection};
 use crate::fsio::{write_atomic, write_json};
 use crate::history::EpochRow;
 use crate::models::plain::PlainBaseline;
@@ -24,6 +24,56 @@ pub struct TrainState {
     pub epochs_done: usize,
     /// Their learning curve.
     pub rows: Vec<EpochRow>,
+    /// With `--select best-valid`: the epoch of lowest validation loss so far, whose network is
+    /// `checkpoints/best.<epoch>.bpk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestEpoch>,
+}
+
+/// The selected epoch of a `--select best-valid` run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BestEpoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Its validation loss.
+    pub valid_loss: f64,
+}
+
+/// Path of the network kept for `--select best-valid` after `epoch` epochs.
+pub fn best_model_path(run_dir: &Path, epoch: usize) -> PathBuf {
+    run_dir
+        .join(CHECKPOINT_DIR)
+        .join(format!("best.{epoch}.bpk"))
+}
+
+/// Save the network of `epoch` as the selected one. It becomes the selection only when the
+/// next [`save_checkpoint`] commits a state naming it; call [`prune_best`] after that commit.
+pub fn save_best(run_dir: &Path, epoch: usize, model: &Model) -> anyhow::Result<()> {
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("serialising the model: {e}"))?;
+    Ok(write_atomic(&best_model_path(run_dir, epoch), &bytes)?)
+}
+
+/// Remove the kept networks of epochs other than `keep` (superseded selections).
+pub fn prune_best(run_dir: &Path, keep: usize) -> anyhow::Result<()> {
+    let Ok(rd) = fs::read_dir(run_dir.join(CHECKPOINT_DIR)) else {
+        return Ok(());
+    };
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let epoch = name
+            .strip_prefix("best.")
+            .and_then(|s| s.strip_suffix(".bpk"))
+            .and_then(|s| s.parse::<usize>().ok());
+        if epoch.is_some_and(|e| e != keep) {
+            fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Paths of the checkpoint inside `runs/<name>/checkpoints/`.
@@ -36,9 +86,23 @@ pub fn checkpoint_paths(run_dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// Load a run's network from its last checkpoint onto `device`.
+/// Load a run's network onto `device`: the selected epoch's for `--select best-valid`, else
+/// the last checkpoint's.
 pub fn load_model(run_dir: &Path, file: &RunFile, device: &Device) -> anyhow::Result<Model> {
-    let (model_path, _, _) = checkpoint_paths(run_dir);
+    let model_path = match file.run.select {
+        Selection::Last => checkpoint_paths(run_dir).0,
+        Selection::BestValid => {
+            let (state, _, _) = latest_checkpoint(run_dir)?
+                .with_context(|| format!("{}: no checkpoint", run_dir.display()))?;
+            let best = state.best.with_context(|| {
+                format!(
+                    "{}: --select best-valid, but no epoch has been selected yet",
+                    run_dir.display()
+                )
+            })?;
+            best_model_path(run_dir, best.epoch)
+        }
+    };
     let record = ModuleRecord::load(&model_path)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
     file.model

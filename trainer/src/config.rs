@@ -101,6 +101,60 @@ pub struct RunConfig {
     pub seed: u64,
     /// Backend (not part of a run's identity: a run may be resumed on another device).
     pub device: DeviceKind,
+    /// Which epoch's network the run keeps (`--select`; the study's: the last).
+    #[serde(default, skip_serializing_if = "Selection::is_last")]
+    pub select: Selection,
+    /// Learning-rate schedule over the epochs (`--lr-schedule`; the study's: constant).
+    #[serde(default, skip_serializing_if = "LrSchedule::is_constant")]
+    pub lr_schedule: LrSchedule,
+}
+
+/// Which network a run keeps for its metrics and export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// The network after the last epoch (the study's).
+    #[default]
+    Last,
+    /// The epoch with the lowest validation loss (Won et al.'s tutorial); needs a validation
+    /// split (`--split random:VALID`).
+    BestValid,
+}
+
+impl Selection {
+    /// Whether this is the default, [`Selection::Last`].
+    pub fn is_last(&self) -> bool {
+        *self == Selection::Last
+    }
+}
+
+/// The learning rate of each epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// `--lr` throughout (the study's).
+    #[default]
+    Constant,
+    /// Cosine decay per epoch: epoch `e` (0-based) of `E` uses `lr · (1 + cos(π e / E)) / 2`.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// Whether this is the default, [`LrSchedule::Constant`].
+    pub fn is_constant(&self) -> bool {
+        *self == LrSchedule::Constant
+    }
+
+    /// The learning rate of epoch `epoch` (0-based) of `epochs`, starting from `lr`.
+    pub fn lr(self, lr: f64, epoch: usize, epochs: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => lr,
+            LrSchedule::Cosine => {
+                let t = epoch as f64 / epochs.max(1) as f64;
+                lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
 }
 
 fn default_aug_copies() -> usize {
@@ -122,6 +176,8 @@ impl Default for RunConfig {
             lr: 1e-3,
             seed: 0,
             device: DeviceKind::Flex,
+            select: Selection::Last,
+            lr_schedule: LrSchedule::Constant,
         }
     }
 }
@@ -244,4 +300,38 @@ pub fn aug_spec(cfg: &RunConfig) -> anyhow::Result<AugSpec> {
     cfg.aug
         .parse::<AugSpec>()
         .with_context(|| format!("--aug {:?}", cfg.aug))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_by_hand() {
+        let s = LrSchedule::Cosine;
+        assert_eq!(s.lr(1e-3, 0, 10), 1e-3);
+        assert!((s.lr(1e-3, 5, 10) - 0.5e-3).abs() < 1e-15);
+        // epoch 9 of 10: (1 + cos(0.9 pi)) / 2 = 0.024471741852423234
+        assert!((s.lr(1.0, 9, 10) - 0.024_471_741_852_423_234).abs() < 1e-15);
+        let lrs: Vec<f64> = (0..10).map(|e| s.lr(1.0, e, 10)).collect();
+        assert!(lrs.windows(2).all(|w| w[1] < w[0]), "{lrs:?}");
+        assert_eq!(LrSchedule::Constant.lr(3e-4, 7, 10), 3e-4);
+    }
+
+    #[test]
+    fn defaults_keep_old_config_files_readable_and_new_ones_unchanged() {
+        let cfg = RunConfig::default();
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert!(json.get("select").is_none() && json.get("lr_schedule").is_none());
+        let back: RunConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, cfg);
+        let sel = RunConfig {
+            select: Selection::BestValid,
+            lr_schedule: LrSchedule::Cosine,
+            ..cfg
+        };
+        let json = serde_json::to_value(&sel).unwrap();
+        assert_eq!(json["select"], "best-valid");
+        assert_eq!(json["lr_schedule"], "cosine");
+    }
 }

@@ -28,6 +28,7 @@ pub fn assemble(file: &RunFile, ev: metrics::Evaluation, seconds: f64, epochs: u
         aug: file.run.aug.clone(),
         seed: file.run.seed,
         dataset_fingerprint: file.dataset_fingerprint.clone(),
+        selected_epoch: None,
     }
 }
 

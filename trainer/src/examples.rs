@@ -102,6 +102,8 @@ pub struct Prepared {
     pub genres: Vec<String>,
     /// Training examples.
     pub train: Examples,
+    /// Validation examples (empty when the split has none).
+    pub valid: Examples,
     /// Test examples.
     pub test: Examples,
     /// Frames of the model input (examples are cropped / zero-padded to this).

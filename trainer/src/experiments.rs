@@ -267,8 +267,19 @@ pub fn is_complete(run_dir: &Path) -> bool {
 /// other settings (other than the device), naming the directory.
 pub fn plan(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Result<Vec<Step>> {
     study.validate()?;
+    plan_runs(study.runs(), out, shard)
+}
+
+/// [`plan`] for any list of runs (a study's grid, the folds of a cross-validation): run `i` of
+/// `runs` goes to `<out>/<name>`, `shard` keeps the runs whose [`PlannedRun::index`] it
+/// contains, and a run directory holding other settings (the device aside) is refused.
+pub fn plan_runs(
+    runs: Vec<PlannedRun>,
+    out: &Path,
+    shard: Option<Shard>,
+) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
-    for run in study.runs() {
+    for run in runs {
         if shard.is_some_and(|s| !s.contains(run.index)) {
             continue;
         }
@@ -281,7 +292,7 @@ pub fn plan(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Result<V
             };
             if normalised != run.config {
                 bail!(
-                    "{} holds a run with other settings than this study's:\n  saved:   {}\n  planned: {}\nchoose another --out, or delete that run directory to retrain it",
+                    "{} holds a run with other settings than planned:\n  saved:   {}\n  planned: {}\nchoose another --out, or delete that run directory to retrain it",
                     dir.display(),
                     serde_json::to_string(&normalised)?,
                     serde_json::to_string(&run.config)?
@@ -347,11 +358,17 @@ pub fn reproduce(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Res
     let steps = plan(study, out, shard)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write_atomic(&out.join(STUDY_FILE), &serde_json::to_vec_pretty(study)?)?;
+    Ok(run_steps(steps))
+}
+
+/// Train every step the plan starts or resumes, in order (complete ones are skipped). A failing
+/// run does not stop the others; its error is kept in the returned [`Reproduced`].
+pub fn run_steps(steps: Vec<Step>) -> Reproduced {
     let total = steps.len();
     let mut done = Vec::with_capacity(total);
     for (k, step) in steps.into_iter().enumerate() {
         eprintln!(
-            "[{}/{total}] {} (grid run {}): {}",
+            "[{}/{total}] {} (run {}): {}",
             k + 1,
             step.run.name,
             step.run.index,
@@ -380,7 +397,7 @@ pub fn reproduce(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Res
         };
         done.push((step, outcome));
     }
-    Ok(Reproduced { steps: done })
+    Reproduced { steps: done }
 }
 
 #[cfg(test)]

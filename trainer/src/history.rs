@@ -1,5 +1,5 @@
 //! A run's learning curve: one [`EpochRow`] per finished epoch, kept in the checkpoint state and
-//! written as `epochs.csv` (`epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds`).
+//! written as `epochs.csv` (`epoch,train_loss,train_accuracy[,valid_loss,valid_accuracy],test_loss,test_accuracy,seconds`).
 
 use std::path::Path;
 
@@ -17,7 +17,13 @@ pub struct EpochRow {
     pub train_loss: f64,
     /// Training accuracy (of the dropout-on forward passes).
     pub train_accuracy: f64,
-    /// Test loss.
+    /// Validation loss (`None` without a validation split).
+    #[serde(default)]
+    pub valid_loss: Option<f64>,
+    /// Validation segment accuracy (`None` without a validation split).
+    #[serde(default)]
+    pub valid_accuracy: Option<f64>,
+    /// Test loss (reported only: nothing in training reads it).
     pub test_loss: f64,
     /// Test segment accuracy.
     pub test_accuracy: f64,
@@ -25,32 +31,37 @@ pub struct EpochRow {
     pub seconds: f64,
 }
 
-/// The column names, in file order.
-const HEADER: [&str; 6] = [
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "test_loss",
-    "test_accuracy",
-    "seconds",
-];
-
-/// Renders `rows` as `epochs.csv` (losses and accuracies to 6 decimals, seconds to 3).
+/// Renders `rows` as `epochs.csv` (losses and accuracies to 6 decimals, seconds to 3). The
+/// `valid_loss` and `valid_accuracy` columns (after `train_accuracy`) appear only when a row has
+/// validation figures.
 ///
 /// # Errors
 /// Only if the CSV writer fails, which it does not on an in-memory buffer.
 pub fn epochs_csv(rows: &[EpochRow]) -> anyhow::Result<Vec<u8>> {
+    let valid = rows.iter().any(|r| r.valid_loss.is_some());
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER)?;
+    let mut header = vec!["epoch", "train_loss", "train_accuracy"];
+    if valid {
+        header.extend(["valid_loss", "valid_accuracy"]);
+    }
+    header.extend(["test_loss", "test_accuracy", "seconds"]);
+    w.write_record(&header)?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
     for r in rows {
-        w.write_record([
+        let mut rec = vec![
             r.epoch.to_string(),
             format!("{:.6}", r.train_loss),
             format!("{:.6}", r.train_accuracy),
+        ];
+        if valid {
+            rec.extend([opt(r.valid_loss), opt(r.valid_accuracy)]);
+        }
+        rec.extend([
             format!("{:.6}", r.test_loss),
             format!("{:.6}", r.test_accuracy),
             format!("{:.3}", r.seconds),
-        ])?;
+        ]);
+        w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -89,6 +100,8 @@ mod tests {
             epoch: 1,
             train_loss: 2.125,
             train_accuracy: 0.125,
+            valid_loss: None,
+            valid_accuracy: None,
             test_loss: 2.25,
             test_accuracy: 0.2,
             seconds: 41.123_456,
@@ -106,6 +119,32 @@ mod tests {
         assert_eq!(back[0].epoch, 1);
         assert_eq!(back[0].train_loss, 2.125);
         assert_eq!(back[0].seconds, 41.123);
+    }
+
+    #[test]
+    fn validation_columns_appear_with_validation_figures_and_round_trip() {
+        let row = |e: usize, v: Option<f64>| EpochRow {
+            epoch: e,
+            train_loss: 2.0,
+            train_accuracy: 0.5,
+            valid_loss: v,
+            valid_accuracy: v.map(|v| v / 4.0),
+            test_loss: 1.5,
+            test_accuracy: 0.25,
+            seconds: 1.0,
+        };
+        let rows = vec![row(1, Some(1.75)), row(2, None)];
+        let text = String::from_utf8(epochs_csv(&rows).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,test_loss,test_accuracy,seconds\n\
+             1,2.000000,0.500000,1.750000,0.437500,1.500000,0.250000,1.000\n\
+             2,2.000000,0.500000,,,1.500000,0.250000,1.000\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("epochs.csv");
+        write_epochs_csv(&p, &rows).unwrap();
+        assert_eq!(read_epochs_csv(&p).unwrap(), rows);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod config;
 pub mod examples;
 pub mod history;
 pub mod loader;
+pub mod preset;
 pub mod toy;
 
 // ---- 5. host inference ----
@@ -36,6 +37,7 @@ pub mod inference;
 
 // ---- 6. what is done with runs: evaluate, train, export, classify, the study, reports ----
 pub mod classify;
+pub mod cv;
 pub mod eval;
 pub mod experiments;
 pub mod export;

@@ -141,7 +141,8 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
     let cache = FeatureCache::open(&cache_dir)?;
     let pick =
         |ids: &[usize]| -> Vec<Track> { ids.iter().map(|&i| ds.tracks[i].clone()).collect() };
-    let (train_tracks, test_tracks) = (pick(&split.train), pick(&split.test));
+    let (train_tracks, valid_tracks, test_tracks) =
+        (pick(&split.train), pick(&split.valid), pick(&split.test));
 
     let spec = aug_spec(cfg)?;
     let n_mels = frontend.n_mels as usize;
@@ -162,6 +163,15 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
             );
         }
     }
+    let valid = if valid_tracks.is_empty() {
+        Examples {
+            n_mels,
+            ..Default::default()
+        }
+    } else {
+        let set = cache.precompute(&valid_tracks, &frontend, &segments, None)?;
+        cached_examples(set, n_mels)
+    };
     let set = cache.precompute(&test_tracks, &frontend, &segments, None)?;
     let test = cached_examples(set, n_mels);
 
@@ -173,6 +183,7 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
     let prepared = Prepared {
         genres: ds.genres.clone(),
         train,
+        valid,
         test,
         input_frames,
         fingerprint: ds.fingerprint(),

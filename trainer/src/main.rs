@@ -32,6 +32,8 @@ enum Command {
     Augment(cli::augment::Args),
     /// Run the study's grid (every network and augmentation x every seed); restartable.
     Reproduce(cli::reproduce::Args),
+    /// k-fold cross-validation of a CNN beside the classic baseline; restartable.
+    Cv(cli::cv::Args),
     /// Results table, confusion matrices and learning curves of a study directory.
     Report(cli::report::Args),
     /// Classify one song with a trained run: per-segment genres and the majority vote.
@@ -51,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Export(a) => cli::export::run(a),
         Command::Augment(a) => cli::augment::run(a),
         Command::Reproduce(a) => cli::reproduce::run(a),
+        Command::Cv(a) => cli::cv::run(a),
         Command::Report(a) => cli::report::run(a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Crosscheck(a) => cli::crosscheck::run(a),

@@ -45,6 +45,9 @@ pub struct Metrics {
     pub seed: u64,
     /// Fingerprint of the dataset the run was trained on.
     pub dataset_fingerprint: String,
+    /// With `--select best-valid`: the epoch whose network these metrics score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_epoch: Option<usize>,
 }
 
 /// The classification part of [`Metrics`].

@@ -80,6 +80,10 @@ pub fn toy(spec: &ToySpec, seed: u64) -> Prepared {
     Prepared {
         genres: (0..spec.n_classes).map(|c| format!("class{c}")).collect(),
         train,
+        valid: Examples {
+            n_mels: m,
+            ..Default::default()
+        },
         test,
         input_frames: f,
         fingerprint: format!("toy:{}", serde_json::to_string(spec).unwrap_or_default()),

@@ -21,9 +21,12 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use crate::augment::{AugMode, AugSpec};
-use crate::checkpoint::{TrainState, latest_checkpoint, save_checkpoint};
+use crate::checkpoint::{
+    BestEpoch, TrainState, latest_checkpoint, load_model, prune_best, save_best, save_checkpoint,
+};
 use crate::config::{
-    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, Normalisation, RunConfig, RunFile, SPLIT_DIR, aug_spec,
+    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, Normalisation, RunConfig, RunFile, SPLIT_DIR, Selection,
+    aug_spec,
 };
 use crate::eval;
 use crate::examples::{Examples, Prepared, batch_input, normalisation};
@@ -90,8 +93,12 @@ impl Progress {
         }
     }
     fn epoch(&self, r: &EpochRow, epochs: usize) {
+        let valid = match (r.valid_loss, r.valid_accuracy) {
+            (Some(l), Some(a)) => format!(" | valid loss {l:.4} acc {a:.3}"),
+            _ => String::new(),
+        };
         let line = format!(
-            "epoch {}/{}: train loss {:.4} acc {:.3} | test loss {:.4} acc {:.3} | {:.1} s",
+            "epoch {}/{}: train loss {:.4} acc {:.3}{valid} | test loss {:.4} acc {:.3} | {:.1} s",
             r.epoch,
             epochs,
             r.train_loss,
@@ -158,6 +165,11 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         !data.train.is_empty() && !data.test.is_empty(),
         "empty training or test set"
     );
+    ensure!(
+        cfg.select == Selection::Last || !data.valid.is_empty(),
+        "--select best-valid needs a validation split (e.g. --split random:0.2); {:?} has none",
+        cfg.split
+    );
     let file = write_run_file(cfg, &data, out_dir, resume)?;
     let norm = file.normalisation();
 
@@ -166,11 +178,11 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     device.seed(cfg.seed);
     let (mut model, mut optim, mut state) = start_or_resume(&file.model, &device, out_dir, resume)?;
 
-    // The test split scored by the network in evaluation mode (dropout off).
-    let predict_test = |model: &Model| {
+    // A split scored by the network in evaluation mode (dropout off).
+    let predict_eval = |model: &Model, ex: &Examples| {
         predict(
             &model.valid(),
-            &data.test,
+            ex,
             data.input_frames,
             norm,
             cfg.batch,
@@ -196,6 +208,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             norm,
             frames: data.input_frames,
             n_classes: data.genres.len(),
+            lr: cfg.lr_schedule.lr(cfg.lr, epoch, cfg.epochs),
             device: &device,
         };
         let (next, fit) = train_epoch(&step, model, &mut optim, train, &mut rng, |loss, seen| {
@@ -208,36 +221,74 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         })
         .with_context(|| format!("epoch {}", epoch + 1))?;
         model = next;
-        let pred = predict_test(&model)?;
+        // Model selection reads the validation split only; the test figures of each epoch are
+        // reported in epochs.csv and never decide anything.
+        let valid = if data.valid.is_empty() {
+            None
+        } else {
+            Some(predict_eval(&model, &data.valid)?)
+        };
+        let pred = predict_eval(&model, &data.test)?;
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: fit.loss,
             train_accuracy: fit.accuracy,
+            valid_loss: valid.as_ref().map(|v| v.loss),
+            valid_accuracy: valid.as_ref().map(|v| v.accuracy(&data.valid.labels)),
             test_loss: pred.loss,
             test_accuracy: pred.accuracy(&data.test.labels),
             seconds: t0.elapsed().as_secs_f64(),
         };
         progress.epoch(&row, cfg.epochs);
+        let improved = match (cfg.select, row.valid_loss) {
+            (Selection::BestValid, Some(v)) => state.best.is_none_or(|b| v < b.valid_loss),
+            _ => false,
+        };
+        if improved {
+            save_best(out_dir, epoch + 1, &model)?;
+            state.best = Some(BestEpoch {
+                epoch: epoch + 1,
+                valid_loss: row.valid_loss.unwrap_or(f64::NAN),
+            });
+        }
         state.rows.push(row);
         state.epochs_done = epoch + 1;
         save_checkpoint(out_dir, &model, &optim, &state)?;
+        if let Some(b) = state.best {
+            prune_best(out_dir, b.epoch)?;
+        }
         write_epochs_csv(&out_dir.join(EPOCHS_CSV), &state.rows)?;
     }
     progress.finish();
 
-    let pred = predict_test(&model)?;
+    // The kept network: the last epoch's, or the selected one's (read back from its file).
+    let kept = match cfg.select {
+        Selection::Last => model,
+        Selection::BestValid => {
+            let b = state
+                .best
+                .context("--select best-valid: no epoch was selected")?;
+            eprintln!(
+                "select: epoch {} of {} (validation loss {:.4})",
+                b.epoch, state.epochs_done, b.valid_loss
+            );
+            load_model(out_dir, &file, &device)?
+        }
+    };
+    let pred = predict_eval(&kept, &data.test)?;
     let ev = metrics::evaluate(
         data.genres.len(),
         &data.test.labels,
         &data.test.tracks,
         &pred.probs,
     );
-    let metrics = eval::assemble(
+    let mut metrics = eval::assemble(
         &file,
         ev,
         state.rows.iter().map(|r| r.seconds).sum(),
         state.epochs_done,
     );
+    metrics.selected_epoch = state.best.map(|b| b.epoch);
     write_json(&out_dir.join(METRICS_JSON), &metrics)?;
     Ok(metrics)
 }
@@ -324,6 +375,7 @@ fn start_or_resume(
     let fresh = TrainState {
         epochs_done: 0,
         rows: Vec::new(),
+        best: None,
     };
     if !resume {
         return Ok((model, optim, fresh));
@@ -354,6 +406,8 @@ struct Step<'a> {
     /// Frames of the model input.
     frames: usize,
     n_classes: usize,
+    /// This epoch's learning rate.
+    lr: f64,
     device: &'a Device,
 }
 
@@ -401,7 +455,7 @@ fn train_epoch(
         apply_batch_stages(s.spec, &mut x, &mut y, b, m, rng);
         let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), s.device);
         let yt = Tensor::<2>::from_data(TensorData::new(y, [b, n_classes]), s.device);
-        let (next, loss_v, pred) = train_step(model, optim, xt, yt, s.cfg.lr);
+        let (next, loss_v, pred) = train_step(model, optim, xt, yt, s.lr);
         model = next;
         ensure!(loss_v.is_finite(), "training diverged: loss {loss_v}");
         loss_sum += loss_v * b as f64;

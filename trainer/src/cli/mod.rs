@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod classify;
 pub mod crosscheck;
+pub mod cv;
 pub mod eval;
 pub mod export;
 pub mod features;
@@ -11,6 +12,9 @@ pub mod report;
 pub mod reproduce;
 pub mod run;
 pub mod synth;
+mod train_args;
+
+pub use train_args::TrainArgs;
 
 use std::path::PathBuf;
 

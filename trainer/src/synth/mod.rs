@@ -51,8 +51,29 @@ pub const SAMPLE_RATE: u32 = 22050;
 pub const DEFAULT_PER_GENRE: usize = 4;
 /// Clip length of the default synthetic set, in seconds (GTZAN's).
 pub const DEFAULT_SECONDS: f32 = 30.0;
-/// Seed of the default synthetic set.
-pub const DEFAULT_SEED: u64 = 2020;
+/// Seed of the default synthetic set (`--synthetic`: the README's main job and demos).
+pub const DEFAULT_SEED: u64 = 2026;
+
+/// Seed of the demo model's training set (`models/baseline-synth-*.postcard`:
+/// `trainer synth --per-genre 10 --seconds 30 --seed 2020`).
+pub const DEMO_MODEL_SEED: u64 = 2020;
+/// Seed of `trainer synth` without `--seed` (sets users make for themselves).
+pub const CLI_SEED: u64 = 2027;
+/// Seeds the test suites generate their sets with (`synth::generate(.., seed)`; checked by
+/// `trainer/tests/synth_purposes.rs`).
+pub const TEST_SEEDS: std::ops::Range<u64> = 0..1000;
+
+/// Every reserved purpose with its seed and the most clips per genre it uses; sets of different
+/// purposes share no clip (a unit test checks every clip seed of every pair).
+pub const PURPOSES: [(&str, u64, usize); 3] = [
+    (
+        "default synthetic set (--synthetic, README)",
+        DEFAULT_SEED,
+        100,
+    ),
+    ("demo model training set", DEMO_MODEL_SEED, 100),
+    ("trainer synth without --seed", CLI_SEED, 100),
+];
 
 /// Errors of the generator; each names the file or folder concerned.
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +256,34 @@ mod tests {
             let e = generate(dir.path(), per_genre, seconds, 1).unwrap_err();
             assert!(matches!(e, SynthError::BadParameters(_)), "{e}");
         }
+    }
+
+    #[test]
+    fn purposes_share_no_clip() {
+        // every clip of up to 100 per genre of each purpose, and of 20 per genre of every test
+        // seed: no clip seed twice, so no two sets hold the same clip
+        let mut owner = std::collections::HashMap::new();
+        let sets = PURPOSES
+            .iter()
+            .map(|&(name, seed, n)| (name.to_string(), seed, n))
+            .chain(TEST_SEEDS.map(|s| (format!("test seed {s}"), s, 20)));
+        for (name, seed, n) in sets {
+            assert!(
+                !TEST_SEEDS.contains(&seed) || name.starts_with("test"),
+                "{name} uses a test seed"
+            );
+            for g in 0..GTZAN_GENRES.len() {
+                for i in 0..n {
+                    if let Some(other) = owner.insert(clip_seed(seed, g, i), name.clone()) {
+                        assert_eq!(other, name, "{name} and {other} share a clip");
+                    }
+                }
+            }
+        }
+        // and the default set is not the demo model's: their first clips differ
+        let a = render_clip(0, 0.5, clip_seed(DEFAULT_SEED, 0, 0));
+        let b = render_clip(0, 0.5, clip_seed(DEMO_MODEL_SEED, 0, 0));
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! The training flags shared by `trainer run` and `trainer cv`: the network, augmentation,
+//! optimisation, selection, seed, backend, and `--preset`.
+
+use anyhow::bail;
+
+use crate::augment::AugMode;
+use crate::backend::DeviceKind;
+use crate::config::{DataSource, LrSchedule, RunConfig, Selection};
+use crate::models::{ModelKind, PosEnc};
+use crate::preset::Preset;
+
+/// Training flags. Each is optional on the command line: unset flags take the `--preset`'s value
+/// (default `study`, the paper's settings), set ones override it.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Named recipe for every flag below: `study` (the paper's settings, the default) or `best`
+    /// (the recipe tuned on the development clips; see `trainer run --help`'s notes and
+    /// docs/results/best-preset.md). Flags given explicitly override the preset.
+    #[arg(long, default_value = "study")]
+    pub preset: Preset,
+    /// Network: baseline, arbitrary or resnet18 [preset study: baseline].
+    #[arg(long)]
+    pub model: Option<ModelKind>,
+    /// Positional encoding of the baseline: none, coord or sinusoidal [study: none].
+    #[arg(long)]
+    pub posenc: Option<PosEnc>,
+    /// Augmentation stack (e.g. `noise:sigma=0.001,pitch:range=4`); `none` for none [study: none].
+    #[arg(long)]
+    pub aug: Option<String>,
+    /// How waveform augmentation enters training: offline (the study's: copies made once,
+    /// cached and added to the training set) or online (a fresh draw every epoch).
+    #[arg(long)]
+    pub aug_mode: Option<AugMode>,
+    /// Augmented copies of every training track in offline mode (the set grows by 1 + copies)
+    /// [study: 1].
+    #[arg(long)]
+    pub aug_copies: Option<usize>,
+    /// Epochs [study: 10].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Batch size [study: 32].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Adam learning rate [study: 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule over the epochs: constant or cosine [study: constant].
+    #[arg(long)]
+    pub lr_schedule: Option<LrSchedule>,
+    /// Which epoch's network to keep: last, or best-valid (lowest validation loss; needs a
+    /// validation split such as `--split random:0.2`) [study: last].
+    #[arg(long)]
+    pub select: Option<Selection>,
+    /// Seed of initialisation, split, shuffling and dropout.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Backend: flex (CPU), ndarray, wgpu or cuda (the last three need the cargo feature).
+    #[arg(long, default_value = "flex")]
+    pub device: DeviceKind,
+}
+
+impl TrainArgs {
+    /// The run configuration: the preset's, with every flag given on the command line replacing
+    /// its value, and `data` and `split`.
+    pub fn config(&self, data: DataSource, split: String) -> anyhow::Result<RunConfig> {
+        let p = self.preset.config();
+        if self.select == Some(Selection::BestValid) && split.starts_with("kfold") {
+            bail!("--select best-valid needs a validation split; k-fold splits have none");
+        }
+        Ok(RunConfig {
+            model: self.model.unwrap_or(p.model),
+            posenc: self.posenc.unwrap_or(p.posenc),
+            aug: self.aug.clone().unwrap_or(p.aug),
+            aug_mode: self.aug_mode.unwrap_or(p.aug_mode),
+            aug_copies: self.aug_copies.unwrap_or(p.aug_copies),
+            data,
+            split,
+            epochs: self.epochs.unwrap_or(p.epochs),
+            batch: self.batch.unwrap_or(p.batch),
+            lr: self.lr.unwrap_or(p.lr),
+            seed: self.seed,
+            device: self.device,
+            select: self.select.unwrap_or(p.select),
+            lr_schedule: self.lr_schedule.unwrap_or(p.lr_schedule),
+        })
+    }
+}
