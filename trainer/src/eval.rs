@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::checkpoint::load_model;
 use crate::config::{DataSource, METRICS_JSON, RunConfig, RunFile};
+use crate::examples::Examples;
 use crate::inference::{self, argmax, predict, softmax};
 use crate::loader::prepare;
 use crate::metrics::{self, Metrics};
@@ -95,10 +96,63 @@ pub struct ModelEval {
     /// Fraction of segments where infer-core's top-1 equals the Burn model's (when the run is
     /// known).
     pub top1_agreement_with_float: Option<f64>,
+    /// The reference model file's segment accuracy on the same segments (`--reference`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_segment_accuracy: Option<f64>,
+    /// Fraction of segments where this model's top-1 equals the reference model file's
+    /// (`--reference`, e.g. the f32 export beside an int8 one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top1_agreement_with_reference: Option<f64>,
+}
+
+/// The logits of an exported model (`bytes`, read from `path`) on every example of `test`, run
+/// with infer-core in parallel; checks that the model's input and classes fit the data.
+fn model_logits(
+    path: &Path,
+    bytes: &[u8],
+    test: &Examples,
+    n_genres: usize,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    use rayon::prelude::*;
+    let model = infer_core::model::Model::from_bytes(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (n_mels, frames) = (model.dims().mels[0], model.dims().frames[0]);
+    anyhow::ensure!(
+        test.n_mels == n_mels,
+        "{}: the model takes {n_mels} mel bands, the data has {}",
+        path.display(),
+        test.n_mels
+    );
+    anyhow::ensure!(
+        model.classes().len() == n_genres,
+        "{}: {} classes, the data {n_genres}",
+        path.display(),
+        model.classes().len()
+    );
+    let mean = model.input().mean;
+    (0..test.len())
+        .into_par_iter()
+        .map(|i| {
+            let seg = inference::segment(test, i, frames, mean)?;
+            inference::logits(&model, &seg)
+                .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// Fraction of rows where the two score vectors have the same arg-max.
+fn top1_agreement(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
+    let same = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| argmax(x) == argmax(y))
+        .count();
+    same as f64 / a.len().max(1) as f64
 }
 
 /// Evaluates the model file `model_path` with infer-core over the test split of `cfg`'s data.
-/// With `run_dir`, the run's Burn model is evaluated on the same segments too.
+/// With `run_dir`, the run's Burn model is evaluated on the same segments too; with `reference`,
+/// another model file (e.g. the f32 export beside an int8 one).
 ///
 /// # Errors
 /// Unreadable or invalid model file (the infer-core error is named), data errors, a model whose
@@ -107,40 +161,28 @@ pub fn evaluate_model(
     model_path: &Path,
     cfg: &RunConfig,
     run_dir: Option<&Path>,
+    reference: Option<&Path>,
 ) -> anyhow::Result<ModelEval> {
     use anyhow::Context;
-    use rayon::prelude::*;
-    let bytes =
-        std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let bytes = read(model_path)?;
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let (n_mels, frames) = (model.dims().mels[0], model.dims().frames[0]);
     let prepared = prepare(cfg)?;
     let test = &prepared.test;
-    anyhow::ensure!(
-        test.n_mels == n_mels,
-        "{}: the model takes {n_mels} mel bands, the data has {}",
-        model_path.display(),
-        test.n_mels
-    );
     anyhow::ensure!(!test.is_empty(), "the test split is empty");
-    let n_classes = model.classes().len();
-    anyhow::ensure!(
-        n_classes == prepared.genres.len(),
-        "{}: {n_classes} classes, the data {}",
-        model_path.display(),
-        prepared.genres.len()
-    );
-    let mean = model.input().mean;
-    let logits: Vec<Vec<f32>> = (0..test.len())
-        .into_par_iter()
-        .map(|i| {
-            let seg = inference::segment(test, i, frames, mean)?;
-            inference::logits(&model, &seg)
-                .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", model_path.display()))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let n_classes = prepared.genres.len();
+    let logits = model_logits(model_path, &bytes, test, n_classes)?;
     let probs: Vec<Vec<f32>> = logits.iter().map(|l| softmax(l)).collect();
+    let (mut rs, mut ra) = (None, None);
+    if let Some(r) = reference {
+        let rl = model_logits(r, &read(r)?, test, n_classes)?;
+        let rprobs: Vec<Vec<f32>> = rl.iter().map(|l| softmax(l)).collect();
+        rs = Some(
+            metrics::evaluate(n_classes, &test.labels, &test.tracks, &rprobs).segment_accuracy,
+        );
+        ra = Some(top1_agreement(&probs, &rprobs));
+    }
     let ev = metrics::evaluate(n_classes, &test.labels, &test.tracks, &probs);
     let (mut fs, mut ft, mut agree) = (None, None, None);
     if let Some(run) = run_dir {
@@ -158,12 +200,7 @@ pub fn evaluate_model(
         let fev = metrics::evaluate(n_classes, &test.labels, &test.tracks, &pred.probs);
         fs = Some(fev.segment_accuracy);
         ft = Some(fev.track_accuracy);
-        let same = probs
-            .iter()
-            .zip(&pred.probs)
-            .filter(|(a, b)| argmax(a) == argmax(b))
-            .count();
-        agree = Some(same as f64 / test.len() as f64);
+        agree = Some(top1_agreement(&probs, &pred.probs));
     }
     Ok(ModelEval {
         model_file: model_path.display().to_string(),
@@ -180,5 +217,7 @@ pub fn evaluate_model(
         float_segment_accuracy: fs,
         float_track_accuracy: ft,
         top1_agreement_with_float: agree,
+        reference_segment_accuracy: rs,
+        top1_agreement_with_reference: ra,
     })
 }

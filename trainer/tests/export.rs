@@ -229,6 +229,39 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     assert_eq!(v["top1_agreement_with_float"], serde_json::Value::Null);
     assert_eq!(num(&v, "segments"), 160.0);
     assert!(num(&v, "segment_accuracy") >= 0.9, "{v}");
+
+    // --reference: the f32 export scored on the same segments; its accuracy is what the f32
+    // model scores alone, and the agreement matches the run-based one (the f32 export agrees
+    // with Burn on every segment, checked above)
+    let out = ok(&[
+        "eval",
+        "--model",
+        &i8_path,
+        "--reference",
+        &f32_path,
+        "--run",
+        run_s,
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        num(&r, "reference_segment_accuracy"),
+        num(&f, "segment_accuracy")
+    );
+    assert_eq!(
+        num(&r, "top1_agreement_with_reference"),
+        num(&q, "top1_agreement_with_float")
+    );
+    let out = ok(&[
+        "eval",
+        "--model",
+        &f32_path,
+        "--reference",
+        &f32_path,
+        "--run",
+        run_s,
+    ]);
+    let same: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(num(&same, "top1_agreement_with_reference"), 1.0);
 }
 
 #[test]

@@ -12,7 +12,8 @@ Examples:
   trainer eval --run runs/baseline-s0
   trainer eval --run runs/baseline-s0 --data /data/gtzan
   trainer eval --model models/baseline-s0-int8.postcard --run runs/baseline-s0
-  trainer eval --model models/baseline-synth-int8.postcard --synthetic --json int8.json";
+  trainer eval --model models/baseline-synth-int8.postcard --synthetic --json int8.json
+  trainer eval --model models/baseline-synth-int8.postcard --reference models/baseline-synth-f32.postcard --data data/unseen";
 
 /// Arguments of `trainer eval`.
 #[derive(clap::Args, Debug)]
@@ -34,6 +35,10 @@ pub struct Args {
     /// The in-memory toy set (`CLASSES:TRACKS:SEGMENTS:MELS:FRAMES`), for tests.
     #[arg(long, hide = true, requires = "model")]
     pub toy: Option<String>,
+    /// Another exported model file scored on the same segments, e.g. the f32 export beside an
+    /// int8 one: its accuracy and the top-1 agreement with it are reported (with `--model`).
+    #[arg(long, requires = "model")]
+    pub reference: Option<PathBuf>,
     /// Write the metrics JSON here (default: print it).
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -74,16 +79,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, false, None) if args.run.is_some() => {}
         (None, false, None) => bail!("--model needs --data PATH, --synthetic or --run"),
     }
-    let m = eval::evaluate_model(model, &cfg, args.run.as_deref())?;
+    let m = eval::evaluate_model(model, &cfg, args.run.as_deref(), args.reference.as_deref())?;
     write(args.json.as_deref(), &serde_json::to_string_pretty(&m)?)?;
     eprintln!(
-        "{} ({}): segment accuracy {:.4}, track accuracy {:.4}{}",
+        "{} ({}): segment accuracy {:.4}, track accuracy {:.4}{}{}",
         m.name,
         m.precision,
         m.segment_accuracy,
         m.track_accuracy,
         match (m.float_segment_accuracy, m.top1_agreement_with_float) {
             (Some(f), Some(a)) => format!(" | Burn {f:.4}, top-1 agreement {a:.4}"),
+            _ => String::new(),
+        },
+        match (
+            m.reference_segment_accuracy,
+            m.top1_agreement_with_reference
+        ) {
+            (Some(f), Some(a)) => format!(" | reference {f:.4}, top-1 agreement {a:.4}"),
             _ => String::new(),
         }
     );

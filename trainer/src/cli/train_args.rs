@@ -85,3 +85,38 @@ impl TrainArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::preset::BEST_BATCH;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<RunConfig> {
+        let cmd = Cmd::try_parse_from(std::iter::once("trainer").chain(args.iter().copied()))?;
+        cmd.train.config(DataSource::Synthetic, "random".into())
+    }
+
+    #[test]
+    fn no_flags_give_the_study_and_flags_override_the_preset() {
+        assert_eq!(config(&[]).unwrap(), RunConfig::default());
+        let c = config(&["--preset", "best", "--epochs", "3"]).unwrap();
+        assert_eq!(c.epochs, 3);
+        assert_eq!(c.batch, BEST_BATCH);
+        assert_eq!(c.lr_schedule, LrSchedule::Cosine);
+        let c = config(&["--lr-schedule", "cosine", "--select", "best-valid"]).unwrap();
+        assert_eq!(
+            (c.lr_schedule, c.select),
+            (LrSchedule::Cosine, Selection::BestValid)
+        );
+        assert_eq!(c.epochs, 10);
+        assert!(config(&["--preset", "fastest"]).is_err());
+    }
+}

@@ -59,13 +59,16 @@ pub const DEFAULT_SEED: u64 = 2026;
 pub const DEMO_MODEL_SEED: u64 = 2020;
 /// Seed of `trainer synth` without `--seed` (sets users make for themselves).
 pub const CLI_SEED: u64 = 2027;
+/// Seed of the set the demo model's int8 agreement is measured on (models/README.md): clips
+/// that neither training, calibration nor the choice of the logit slack saw.
+pub const AGREEMENT_SEED: u64 = 2028;
 /// Seeds the test suites generate their sets with (`synth::generate(.., seed)`; checked by
 /// `trainer/tests/synth_purposes.rs`).
 pub const TEST_SEEDS: std::ops::Range<u64> = 0..1000;
 
 /// Every reserved purpose with its seed and the most clips per genre it uses; sets of different
 /// purposes share no clip (a unit test checks every clip seed of every pair).
-pub const PURPOSES: [(&str, u64, usize); 3] = [
+pub const PURPOSES: [(&str, u64, usize); 4] = [
     (
         "default synthetic set (--synthetic, README)",
         DEFAULT_SEED,
@@ -73,6 +76,7 @@ pub const PURPOSES: [(&str, u64, usize); 3] = [
     ),
     ("demo model training set", DEMO_MODEL_SEED, 100),
     ("trainer synth without --seed", CLI_SEED, 100),
+    ("demo model's int8 agreement set", AGREEMENT_SEED, 100),
 ];
 
 /// Errors of the generator; each names the file or folder concerned.
