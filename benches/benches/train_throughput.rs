@@ -5,30 +5,16 @@
 
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use trainer::models::{ModelConfig, ModelKind, PosEnc};
 use trainer::train::{optimizer, train_step};
 
-const BATCH: usize = 32;
+use tinygenre_benches::TRAIN_BATCH as BATCH;
 
 fn bench(c: &mut Criterion) {
     let device = Device::flex().autodiff();
     device.seed(0);
-    let cfg = ModelConfig {
-        kind: ModelKind::Baseline,
-        posenc: PosEnc::None,
-        n_classes: 10,
-        n_mels: 128,
-        frames: 130,
-    };
+    let (cfg, x, y) = tinygenre_benches::baseline_step();
     let mut model = Some(cfg.init(&device));
     let mut optim = optimizer();
-    let x: Vec<f32> = (0..BATCH * 128 * 130)
-        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
-        .collect();
-    let mut y = vec![0f32; BATCH * 10];
-    for b in 0..BATCH {
-        y[b * 10 + b % 10] = 1.0;
-    }
     let mut g = c.benchmark_group("train_throughput");
     g.sample_size(10);
     g.throughput(Throughput::Elements(BATCH as u64));

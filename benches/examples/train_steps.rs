@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use trainer::backend::DeviceKind;
-use trainer::models::{ModelConfig, ModelKind, PosEnc};
 use trainer::train::{optimizer, train_step};
 
-const BATCH: usize = 32;
+use tinygenre_benches::TRAIN_BATCH as BATCH;
 const WARMUP: usize = 3;
 
 fn main() -> anyhow::Result<()> {
@@ -23,22 +22,9 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(steps >= 1, "steps must be at least 1");
     let device = kind.device()?.autodiff();
     device.seed(0);
-    let cfg = ModelConfig {
-        kind: ModelKind::Baseline,
-        posenc: PosEnc::None,
-        n_classes: 10,
-        n_mels: 128,
-        frames: 130,
-    };
+    let (cfg, x, y) = tinygenre_benches::baseline_step();
     let mut model = cfg.init(&device);
     let mut optim = optimizer();
-    let x: Vec<f32> = (0..BATCH * 128 * 130)
-        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
-        .collect();
-    let mut y = vec![0f32; BATCH * 10];
-    for b in 0..BATCH {
-        y[b * 10 + b % 10] = 1.0;
-    }
     let mut t0 = Instant::now();
     let mut loss = 0.0;
     for s in 0..WARMUP + steps {

@@ -1,5 +1,31 @@
 //! Shared helpers for benches.
 
+use trainer::models::{ModelConfig, ModelKind, PosEnc};
+
+/// Batch size of the training-throughput benches (the study's).
+pub const TRAIN_BATCH: usize = 32;
+
+/// The training step the throughput benches time: the baseline's configuration (10 classes,
+/// `[1, 128, 130]` input), a deterministic input batch `[TRAIN_BATCH, 1, 128, 130]` in [-1, 1]
+/// and one-hot targets `[TRAIN_BATCH, 10]` (example `b` of class `b % 10`).
+pub fn baseline_step() -> (ModelConfig, Vec<f32>, Vec<f32>) {
+    let cfg = ModelConfig {
+        kind: ModelKind::Baseline,
+        posenc: PosEnc::None,
+        n_classes: 10,
+        n_mels: 128,
+        frames: 130,
+    };
+    let x = (0..TRAIN_BATCH * 128 * 130)
+        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let mut y = vec![0f32; TRAIN_BATCH * 10];
+    for b in 0..TRAIN_BATCH {
+        y[b * 10 + b % 10] = 1.0;
+    }
+    (cfg, x, y)
+}
+
 /// The sample rate of every bench clip (GTZAN's).
 pub const SR: usize = 22_050;
 

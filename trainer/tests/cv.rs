@@ -210,18 +210,36 @@ fn cross_validation_trains_every_fold_and_summarises_cnn_and_classic() {
 }
 
 #[test]
-fn fewer_than_two_folds_is_refused() {
+fn settings_that_cannot_work_are_refused_before_training() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = Command::new(BIN)
-        .args(["cv", "--k", "1", "--synthetic", "--out"])
-        .arg(tmp.path().join("cv"))
-        .env("TINYGENRE_CACHE", tmp.path().join("cache"))
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("--k 1") && err.contains("at least 2 folds"),
-        "{err}"
-    );
+    let cases: [(&[&str], &str); 2] = [
+        (&["cv", "--k", "1", "--synthetic"], "at least 2 folds"),
+        (
+            &[
+                "run",
+                "--synthetic",
+                "--select",
+                "best-valid",
+                "--split",
+                "kfold:3:0",
+            ],
+            "--select best-valid needs a validation split",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = Command::new(BIN)
+            .args(args)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .env("TINYGENRE_CACHE", tmp.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !tmp.path().join("out").exists(),
+            "{args:?} left an output behind"
+        );
+    }
 }

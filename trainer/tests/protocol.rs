@@ -26,7 +26,11 @@ fn trainer(cache: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Train with validation-based selection, export f32 and int8; returns (f32, int8) bytes.
@@ -53,6 +57,26 @@ fn train_and_export(root: &Path, run: &Path, cache: &Path) -> (Vec<u8>, Vec<u8>)
         ],
     );
     assert!(log.contains("select: epoch "), "{log}");
+    // the run's closing summary: against chance and the classic baseline on the same tracks,
+    // where the confusion matrix is, what to run next
+    assert!(log.contains("chance 0.100"), "{log}");
+    assert!(
+        log.contains("classic baseline (MFCC + SVM) on the same tracks"),
+        "{log}"
+    );
+    assert!(
+        log.contains("confusion_tracks.png") && log.contains("next: trainer export"),
+        "{log}"
+    );
+    let png = fs::read(run.join("confusion_tracks.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let classic: serde_json::Value =
+        serde_json::from_slice(&fs::read(run.join("classic.json")).unwrap()).unwrap();
+    let test_list = fs::read_to_string(run.join("split/test.txt")).unwrap();
+    assert_eq!(
+        classic["test"].as_array().unwrap().len(),
+        test_list.lines().count()
+    );
     let f32p = run.join("f32.postcard");
     let i8p = run.join("int8.postcard");
     trainer(cache, &["export", "--run", &s(run), "--out", &s(&f32p)]);
@@ -163,29 +187,4 @@ fn poisoning_the_test_split_leaves_the_exported_model_unchanged() {
     assert_eq!(m(&run_a)["selected_epoch"], m(&run_b)["selected_epoch"]);
     assert!(f32_a == f32_b, "the f32 export read the test split");
     assert!(int8_a == int8_b, "int8 calibration read the test split");
-}
-
-#[test]
-fn best_valid_without_a_validation_split_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let o = Command::new(BIN)
-        .args([
-            "run",
-            "--synthetic",
-            "--select",
-            "best-valid",
-            "--split",
-            "kfold:3:0",
-            "--out",
-        ])
-        .arg(tmp.path().join("r"))
-        .env("TINYGENRE_CACHE", tmp.path().join("cache"))
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("--select best-valid needs a validation split"),
-        "{err}"
-    );
 }

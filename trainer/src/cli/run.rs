@@ -2,7 +2,13 @@
 
 use std::path::PathBuf;
 
+/// The track confusion matrix `trainer run` draws into the run directory.
+pub const CONFUSION_PNG: &str = "confusion_tracks.png";
+
 use crate::config::RunConfig;
+use crate::cv::ClassicData;
+use crate::loader::data_root;
+use crate::plot::Confusion;
 use crate::train;
 
 const EXAMPLES: &str = "\
@@ -43,18 +49,67 @@ impl Args {
     }
 }
 
-/// Entry point.
+/// Entry point: train, then summarise the result against chance and the classic baseline on
+/// the same tracks, draw the track confusion matrix, and suggest what to run next.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = args.config()?;
     let m = train::run(&cfg, &args.out, args.resume)?;
+    let out = &args.out;
+    let png = out.join(CONFUSION_PNG);
+    Confusion {
+        title: format!("{}: test tracks ({} epochs)", m.model, m.epochs),
+        genres: &m.genres,
+        counts: &m.confusion_tracks,
+    }
+    .png(&png)?;
+    // The classic baseline (MFCC mean/std + RBF SVM) on exactly this run's training and test
+    // tracks; the toy source has no audio.
+    // A failure here does not undo the trained run: it is reported and skipped.
+    let classic = match data_root(&cfg.data)? {
+        Some(root) => match ClassicData::open(&root).and_then(|mut d| d.evaluate_fold(out)) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("classic baseline skipped: {e:#}");
+                None
+            }
+        },
+        None => None,
+    };
+    let tracks: usize = m.confusion_tracks.iter().flatten().sum();
+    let right: usize = (0..m.genres.len()).map(|g| m.confusion_tracks[g][g]).sum();
+    let chance = 1.0 / m.genres.len().max(1) as f64;
     println!(
-        "{}: segment accuracy {:.4}, track accuracy {:.4} ({} epochs, {:.1} s) -> {}",
+        "\n{}: track accuracy {:.3} ({right} of {tracks} test tracks), segment accuracy {:.3}; \
+         chance {chance:.3} ({:.1}x chance)",
         m.model,
-        m.segment_accuracy,
         m.track_accuracy,
+        m.segment_accuracy,
+        m.track_accuracy / chance
+    );
+    if let Some(c) = &classic {
+        let verdict = if m.track_accuracy > c.track_accuracy {
+            "the CNN is ahead"
+        } else if m.track_accuracy < c.track_accuracy {
+            "the classic baseline is ahead"
+        } else {
+            "a tie"
+        };
+        println!(
+            "classic baseline (MFCC + SVM) on the same tracks: track accuracy {:.3}: {verdict}",
+            c.track_accuracy
+        );
+    }
+    println!(
+        "{} epochs in {:.1} min; metrics {}, track confusion matrix {}",
         m.epochs,
-        m.seconds,
-        args.out.join("metrics.json").display()
+        m.seconds / 60.0,
+        out.join("metrics.json").display(),
+        png.display()
+    );
+    let o = out.display();
+    println!(
+        "next: trainer export --run {o} --int8 --calibrate 200 --out {o}/model-int8.postcard\n      \
+         trainer cv --k 5 --preset best --data /path/to/gtzan --out runs/cv   (cross-validated, beside the classic baseline)"
     );
     Ok(())
 }
