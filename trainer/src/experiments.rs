@@ -24,8 +24,10 @@ use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
 use crate::augment::AugSpec;
-use crate::config::{RunConfig, RunFile};
+use crate::classic_fold::{ClassicData, ClassicFold};
+use crate::config::{DataSource, RunConfig, RunFile};
 use crate::fsio::write_atomic;
+use crate::loader::data_root;
 use crate::metrics::Metrics;
 use crate::models::{ModelKind, PosEnc};
 use crate::train;
@@ -358,7 +360,40 @@ pub fn reproduce(study: &Study, out: &Path, shard: Option<Shard>) -> anyhow::Res
     let steps = plan(study, out, shard)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write_atomic(&out.join(STUDY_FILE), &serde_json::to_vec_pretty(study)?)?;
-    Ok(run_steps(steps))
+    let done = run_steps(steps);
+    classic_beside_baselines(&done);
+    Ok(done)
+}
+
+/// The classic baseline (MFCC + SVM) on the split of every complete plain-baseline run (no
+/// augmentation, no positional encoding): one `classic.json` per seed, which `trainer report`
+/// turns into Table 1's classic row. Failures are reported and skipped: they do not undo runs.
+fn classic_beside_baselines(done: &Reproduced) {
+    let mut data: Option<ClassicData> = None;
+    for (step, _) in &done.steps {
+        let c = &step.run.config;
+        let plain = c.model == ModelKind::Baseline && c.posenc == PosEnc::None && c.aug == "none";
+        let audio = !matches!(c.data, DataSource::Toy(_));
+        if !plain || !audio || !is_complete(&step.dir) || ClassicFold::read(&step.dir).is_some() {
+            continue;
+        }
+        let result = (|| -> anyhow::Result<ClassicFold> {
+            let root = data_root(&c.data)?.context("no audio")?;
+            if data.as_ref().is_none_or(|d| d.dataset().root != root) {
+                data = Some(ClassicData::open(&root)?);
+            }
+            data.as_mut()
+                .expect("opened above")
+                .evaluate_fold(&step.dir)
+        })();
+        match result {
+            Ok(f) => eprintln!(
+                "{}: classic baseline track accuracy {:.4}",
+                step.run.name, f.track_accuracy
+            ),
+            Err(e) => eprintln!("{}: classic baseline skipped: {e:#}", step.run.name),
+        }
+    }
 }
 
 /// Train every step the plan starts or resumes, in order (complete ones are skipped). A failing

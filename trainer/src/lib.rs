@@ -36,6 +36,7 @@ pub mod toy;
 pub mod inference;
 
 // ---- 6. what is done with runs: evaluate, train, export, classify, the study, reports ----
+pub mod classic_fold;
 pub mod classify;
 pub mod cv;
 pub mod eval;

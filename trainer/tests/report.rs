@@ -107,7 +107,7 @@ fn table_statistics_match_hand_calculations() {
     //   sample variance 0.0222 / 2 = 0.0111, std = sqrt(0.0111) = 0.105356538
     //   t(0.975, 2) = 4.302652730 (= 0.95 * sqrt(2 / (1 - 0.95^2)))
     //   half-width = 4.302652730 * 0.105356538 / sqrt(3) = 0.261720
-    let s = &base.segment_accuracy;
+    let s = base.segment_accuracy.as_ref().unwrap();
     assert_eq!(s.n, 3);
     assert!(close(s.mean, 0.61, 1e-12), "{s:?}");
     assert!(close(s.std.unwrap(), 0.105_356_538, 1e-8), "{s:?}");
@@ -125,7 +125,7 @@ fn table_statistics_match_hand_calculations() {
     assert!(close(t.ci95.unwrap()[1] - 0.7, 0.248_413, 1e-6), "{t:?}");
     // baseline+coord, segments 0.80, 0.80, 0.83: mean 0.81, squares 0.0001+0.0001+0.0004 = 0.0006,
     // variance 0.0003, std 0.017320508; track 0.9 x 3: std 0, interval of width 0
-    let c = &coord.segment_accuracy;
+    let c = coord.segment_accuracy.as_ref().unwrap();
     assert!(close(c.mean, 0.81, 1e-12) && close(c.std.unwrap(), 0.017_320_508, 1e-8));
     assert_eq!(coord.track_accuracy.std, Some(0.0));
     assert!(close(coord.track_accuracy.ci95.unwrap()[0], 0.9, 1e-12));
@@ -141,7 +141,10 @@ fn table_statistics_match_hand_calculations() {
     for (a, b) in json.rows.iter().zip(&r.rows) {
         assert_eq!((&a.label, &a.seeds, &a.runs), (&b.label, &b.seeds, &b.runs));
         for (x, y) in [
-            (&a.segment_accuracy, &b.segment_accuracy),
+            (
+                a.segment_accuracy.as_ref().unwrap(),
+                b.segment_accuracy.as_ref().unwrap(),
+            ),
             (&a.track_accuracy, &b.track_accuracy),
         ] {
             assert!(close(x.mean, y.mean, 1e-12) && close(x.std.unwrap(), y.std.unwrap(), 1e-12));
@@ -390,4 +393,62 @@ fn report_of_a_directory_without_runs_is_a_clear_error() {
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("not a study directory"), "{e}");
+}
+
+#[test]
+fn classic_row_summarises_one_classic_json_per_seed() {
+    let tmp = study_with_accuracies(&[
+        ("baseline-s0", 0.50, 0.60),
+        ("baseline-s1", 0.62, 0.70),
+        ("baseline-s2", 0.71, 0.80),
+    ]);
+    let classic = |acc: f64| trainer::classic_fold::ClassicFold {
+        track_accuracy: acc,
+        genres: vec!["a".into(), "b".into()],
+        confusion_tracks: vec![vec![1, 0], vec![0, 1]],
+        train: Vec::new(),
+        test: Vec::new(),
+        predictions: Vec::new(),
+        dataset_fingerprint: "x".into(),
+        seconds: 0.0,
+    };
+    // one per seed beside the baselines, and a second one for seed 0 (same split) that must
+    // not count twice
+    for (run, acc) in [
+        ("baseline-s0", 0.5),
+        ("baseline-s1", 0.6),
+        ("baseline-s2", 0.7),
+        ("baseline+coord-s0", 0.5),
+    ] {
+        let p = tmp.path().join(run).join("classic.json");
+        fs::write(p, serde_json::to_vec(&classic(acc)).unwrap()).unwrap();
+    }
+    let out = tmp.path().join("report");
+    let r = report::write_report(tmp.path(), Some(&out)).unwrap();
+    let row = r
+        .rows
+        .iter()
+        .find(|r| r.label == "classic")
+        .expect("classic row");
+    assert_eq!(row.seeds, [0, 1, 2]);
+    assert!(row.segment_accuracy.is_none() && row.segment_ratio.is_none());
+    // 0.5, 0.6, 0.7: mean 0.6, std 0.1, half-width t(0.975, 2) * 0.1 / sqrt(3) = 0.248414...
+    let t = &row.track_accuracy;
+    assert!(
+        close(t.mean, 0.6, 1e-12) && close(t.std.unwrap(), 0.1, 1e-12),
+        "{t:?}"
+    );
+    let [lo, hi] = t.ci95.unwrap();
+    assert!(close(lo, 0.6 - 0.248_413_771, 1e-8) && close(hi, 0.6 + 0.248_413_771, 1e-8));
+    // the baseline's mean track accuracy is 0.7: ratio 0.6 / 0.7
+    assert!(close(row.track_ratio.unwrap(), 0.6 / 0.7, 1e-12));
+    let md = fs::read_to_string(out.join("results.md")).unwrap();
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| classic (MFCC + SVM)"))
+        .unwrap();
+    assert!(line.contains("| — | — | 60.0 ± 10.0 |"), "{line}");
+    let csv = fs::read_to_string(out.join("results.csv")).unwrap();
+    let line = csv.lines().find(|l| l.starts_with("classic,")).unwrap();
+    assert!(line.contains(",0 1 2,,,,,0.600000,0.100000,"), "{line}");
 }

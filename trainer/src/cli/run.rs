@@ -5,8 +5,8 @@ use std::path::PathBuf;
 /// The track confusion matrix `trainer run` draws into the run directory.
 pub const CONFUSION_PNG: &str = "confusion_tracks.png";
 
+use crate::classic_fold::ClassicData;
 use crate::config::RunConfig;
-use crate::cv::ClassicData;
 use crate::loader::data_root;
 use crate::plot::Confusion;
 use crate::train;

@@ -17,7 +17,6 @@
 //! checkpoint and recomputes nothing else; `--shard i/n` trains every n-th fold, as `reproduce`
 //! does, using the same machinery ([`crate::experiments::plan_runs`]).
 
-pub mod classic;
 pub mod summary;
 
 use std::fs;
@@ -32,7 +31,7 @@ use crate::fsio::{write_atomic, write_json};
 use crate::loader::data_root;
 use crate::metrics::Metrics;
 
-pub use classic::{CLASSIC_JSON, ClassicData, ClassicFold};
+pub use crate::classic_fold::{CLASSIC_JSON, ClassicData, ClassicFold};
 pub use summary::{CvSummary, FoldScores, MethodSummary};
 
 /// `cv.json`: what a cross-validation directory holds.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::classic_fold::ClassicFold;
 use crate::config::RunFile;
 use crate::history::{EpochRow, read_epochs_csv};
 use crate::metrics::Metrics;
@@ -23,6 +24,8 @@ pub struct RunRecord {
     pub metrics: Metrics,
     /// `epochs.csv`.
     pub epochs: Vec<EpochRow>,
+    /// `classic.json`: the classic baseline on this run's split, when it was computed.
+    pub classic: Option<ClassicFold>,
 }
 
 /// The runs found in a study directory.
@@ -73,12 +76,14 @@ pub fn gather(study_dir: &Path) -> anyhow::Result<Gathered> {
             },
         };
         let epochs = read_epochs_csv(&dir.join("epochs.csv"))?;
+        let classic = ClassicFold::read(&dir);
         out.runs.push(RunRecord {
             name,
             dir,
             file,
             metrics,
             epochs,
+            classic,
         });
     }
     Ok(out)

@@ -31,7 +31,7 @@ pub use figures::{draw_run, summed_confusion};
 pub use gather::{Gathered, RunRecord, gather};
 pub use render::{csv, markdown};
 pub use stats::{Summary, student_t_cdf, student_t_quantile, summarize, summarize_accuracy};
-pub use table::{Header, Report, Row, RunFigures, describe_data, summarise};
+pub use table::{CLASSIC_LABEL, Header, Report, Row, RunFigures, describe_data, summarise};
 
 use figures::draw_summed;
 use table::label_of;
@@ -57,7 +57,7 @@ pub fn write_report(study_dir: &Path, out: Option<&Path>) -> anyhow::Result<Repo
         });
     }
     let mut rows = rows;
-    for row in &mut rows {
+    for row in rows.iter_mut().filter(|r| r.label != CLASSIC_LABEL) {
         let members: Vec<&RunRecord> = g
             .runs
             .iter()

@@ -11,6 +11,14 @@ fn pct(v: f64) -> String {
     format!("{:.1}", 100.0 * v)
 }
 
+fn mean_std_or_dash(s: Option<&Summary>) -> String {
+    s.map_or_else(|| "—".into(), mean_std)
+}
+
+fn ci_or_dash(s: Option<&Summary>) -> String {
+    s.map_or_else(|| "—".into(), ci)
+}
+
 fn mean_std(s: &Summary) -> String {
     match s.std {
         Some(sd) => format!("{} ± {}", pct(s.mean), pct(sd)),
@@ -65,7 +73,9 @@ pub fn markdown(report: &Report) -> String {
     s += "\nAccuracies in %, mean ± sample standard deviation over seeds, with the 95 % \
           confidence interval of the mean (Student's t, n − 1 degrees of freedom; clipped to \
           [0, 100]). Ratios are \
-          mean accuracy divided by the baseline's (baseline, no augmentation).\n\n";
+          mean accuracy divided by the baseline's (baseline, no augmentation). The classic row is \
+          MFCC mean/std + an RBF SVM on the same training and test tracks as the baseline of \
+          each seed; it classifies whole tracks, so it has no segment accuracy.\n\n";
     s += "| Model | Augmentation | Seeds | Segment accuracy | 95 % CI | Track accuracy | 95 % CI | Segment ratio | Track ratio |\n";
     s += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for r in &report.rows {
@@ -78,8 +88,8 @@ pub fn markdown(report: &Report) -> String {
                 format!("`{}`", r.aug)
             },
             r.seeds.len(),
-            mean_std(&r.segment_accuracy),
-            ci(&r.segment_accuracy),
+            mean_std_or_dash(r.segment_accuracy.as_ref()),
+            ci_or_dash(r.segment_accuracy.as_ref()),
             mean_std(&r.track_accuracy),
             ci(&r.track_accuracy),
             ratio(r.segment_ratio),
@@ -152,7 +162,7 @@ struct CsvRow<'a> {
     n: usize,
     /// Space-separated.
     seeds: String,
-    segment_mean: Fixed6,
+    segment_mean: Option<Fixed6>,
     segment_std: Option<Fixed6>,
     segment_ci_low: Option<Fixed6>,
     segment_ci_high: Option<Fixed6>,
@@ -166,7 +176,7 @@ struct CsvRow<'a> {
 
 impl<'a> CsvRow<'a> {
     fn new(r: &'a Row) -> Self {
-        let (sa, ta) = (&r.segment_accuracy, &r.track_accuracy);
+        let (sa, ta) = (r.segment_accuracy.as_ref(), &r.track_accuracy);
         let fixed = |v: Option<f64>| v.map(Fixed6);
         CsvRow {
             label: &r.label,
@@ -179,10 +189,10 @@ impl<'a> CsvRow<'a> {
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(" "),
-            segment_mean: Fixed6(sa.mean),
-            segment_std: fixed(sa.std),
-            segment_ci_low: fixed(sa.ci95.map(|c| c[0])),
-            segment_ci_high: fixed(sa.ci95.map(|c| c[1])),
+            segment_mean: fixed(sa.map(|s| s.mean)),
+            segment_std: fixed(sa.and_then(|s| s.std)),
+            segment_ci_low: fixed(sa.and_then(|s| s.ci95.map(|c| c[0]))),
+            segment_ci_high: fixed(sa.and_then(|s| s.ci95.map(|c| c[1]))),
             track_mean: Fixed6(ta.mean),
             track_std: fixed(ta.std),
             track_ci_low: fixed(ta.ci95.map(|c| c[0])),
@@ -258,7 +268,7 @@ mod tests {
                     aug: f[2].into(),
                     seeds: f[4].split(' ').map(|s| s.parse().unwrap()).collect(),
                     runs: Vec::new(),
-                    segment_accuracy: summary(n, &f[5..9]),
+                    segment_accuracy: (!f[5].is_empty()).then(|| summary(n, &f[5..9])),
                     track_accuracy: summary(n, &f[9..13]),
                     segment_ratio: (!f[13].is_empty()).then(|| f[13].parse().unwrap()),
                     track_ratio: (!f[14].is_empty()).then(|| f[14].parse().unwrap()),
@@ -294,7 +304,7 @@ mod tests {
             aug: "none".into(),
             seeds: vec![7],
             runs: vec!["a-s7".into()],
-            segment_accuracy: one.clone(),
+            segment_accuracy: Some(one.clone()),
             track_accuracy: Summary { mean: 0.5, ..one },
             segment_ratio: None,
             track_ratio: Some(2.0 / 3.0),

@@ -25,8 +25,9 @@ pub struct Row {
     pub seeds: Vec<u64>,
     /// Run directories, in seed order.
     pub runs: Vec<String>,
-    /// Segment accuracy over seeds.
-    pub segment_accuracy: Summary,
+    /// Segment accuracy over seeds (`None` for the classic baseline, which classifies whole
+    /// tracks).
+    pub segment_accuracy: Option<Summary>,
     /// Track accuracy (majority vote) over seeds.
     pub track_accuracy: Summary,
     /// Mean segment accuracy / the baseline's (model `baseline`, no augmentation).
@@ -129,6 +130,35 @@ pub(super) fn label_of(study: Option<&Study>, r: &RunRecord) -> (String, usize) 
     (label, usize::MAX)
 }
 
+/// The label of the classic baseline's row.
+pub const CLASSIC_LABEL: &str = "classic";
+
+/// Table 1's classic row: the classic baseline (MFCC mean/std + RBF SVM) on the splits of the runs
+/// that have a `classic.json` (`reproduce` writes one beside every plain-baseline run), one value
+/// per seed; `None` when no run has one.
+fn classic_row(g: &Gathered) -> Option<Row> {
+    let mut runs: Vec<&RunRecord> = g.runs.iter().filter(|r| r.classic.is_some()).collect();
+    runs.sort_by_key(|r| r.file.run.seed);
+    // one split per seed: the same seed and split give the same tracks
+    runs.dedup_by_key(|r| (r.file.run.seed, r.file.run.split.clone()));
+    let track: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.classic.as_ref().map(|c| c.track_accuracy))
+        .collect();
+    (!track.is_empty()).then(|| Row {
+        label: CLASSIC_LABEL.into(),
+        model: "classic (MFCC + SVM)".into(),
+        aug: "none".into(),
+        seeds: runs.iter().map(|r| r.file.run.seed).collect(),
+        runs: runs.iter().map(|r| r.name.clone()).collect(),
+        segment_accuracy: None,
+        track_accuracy: summarize_accuracy(&track),
+        segment_ratio: None,
+        track_ratio: None,
+        figures: Vec::new(),
+    })
+}
+
 /// Build the report's table and header from gathered runs (no files written).
 pub fn summarise(study_dir: &Path, g: &Gathered) -> anyhow::Result<(Header, Vec<Row>)> {
     let study = Study::read(study_dir).ok();
@@ -165,7 +195,7 @@ pub fn summarise(study_dir: &Path, g: &Gathered) -> anyhow::Result<(Header, Vec<
                 aug: runs[0].file.run.aug.clone(),
                 seeds: runs.iter().map(|r| r.file.run.seed).collect(),
                 runs: runs.iter().map(|r| r.name.clone()).collect(),
-                segment_accuracy: summarize_accuracy(&seg),
+                segment_accuracy: Some(summarize_accuracy(&seg)),
                 track_accuracy: summarize_accuracy(&trk),
                 segment_ratio: None,
                 track_ratio: None,
@@ -173,13 +203,22 @@ pub fn summarise(study_dir: &Path, g: &Gathered) -> anyhow::Result<(Header, Vec<
             }
         })
         .collect();
+    rows.extend(classic_row(g));
     let base = rows
         .iter()
         .find(|r| r.model == "baseline" && r.aug == "none")
-        .map(|r| (r.segment_accuracy.mean, r.track_accuracy.mean));
+        .map(|r| {
+            (
+                r.segment_accuracy.as_ref().map(|s| s.mean),
+                r.track_accuracy.mean,
+            )
+        });
     if let Some((bs, bt)) = base {
         for r in &mut rows {
-            r.segment_ratio = (bs > 0.0).then(|| r.segment_accuracy.mean / bs);
+            r.segment_ratio = match (&r.segment_accuracy, bs) {
+                (Some(s), Some(b)) if b > 0.0 => Some(s.mean / b),
+                _ => None,
+            };
             r.track_ratio = (bt > 0.0).then(|| r.track_accuracy.mean / bt);
         }
     }

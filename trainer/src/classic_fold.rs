@@ -1,6 +1,7 @@
-//! The classic baseline on one fold: the MFCC mean/std + RBF SVM of [`crate::classic`], fitted on
-//! exactly the tracks the fold's CNN trained on and scored on exactly its test tracks, both read
-//! from the fold run's `split/train.txt` and `split/test.txt`.
+//! The classic baseline on a run's split: the MFCC mean/std + RBF SVM of [`crate::classic`],
+//! fitted on exactly the tracks the run's CNN trained on and scored on exactly its test tracks,
+//! both read from the run's `split/train.txt` and `split/test.txt` (a `cv` fold, a `reproduce`
+//! run, a `trainer run`).
 //!
 //! Features are those of `librosa.feature.mfcc` on the whole track (the default front end at
 //! 22050 Hz, 20 MFCCs, mean and standard deviation over frames: 40 numbers), computed once per
