@@ -12,7 +12,7 @@ if [[ $# -ge 1 && -n "$1" ]]; then net=(--model "$1"); else net=(--test-model ba
 clips=${2:-2}
 report=target/firmware-cost.json
 mkdir -p target
-cargo run --release -p trainer -- crosscheck "${net[@]}" --synthetic --clips "$clips" \
+cargo run -p trainer -- crosscheck "${net[@]}" --synthetic --clips "$clips" \
     --seconds 3 --out "$report"
 
 num() { sed -n "s/^  \"$1\": \([0-9.e+-]*\),\{0,1\}$/\1/p" "$report"; }

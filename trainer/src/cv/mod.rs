@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataSource, RunConfig};
+use crate::config::{DataSource, LrSchedule, RunConfig, Selection};
 use crate::experiments::{self, PlannedRun, Reproduced, Shard, Step};
 use crate::fsio::{write_atomic, write_json};
 use crate::loader::data_root;
@@ -266,12 +266,21 @@ pub fn about(cv: &CrossValidation) -> String {
         DataSource::Toy(_) => "a toy set".into(),
     };
     format!(
-        "Data: {data}. CNN: `{}`, augmentation `{}`, {} epochs, batch {}, learning rate {}, seed {}.",
+        "Data: {data}. CNN: `{}`, augmentation `{}`, {} epochs, batch {}, learning rate {} ({}), \
+         keeps the {} epoch, seed {}.",
         b.model_name(),
         b.aug,
         b.epochs,
         b.batch,
         b.lr,
+        match b.lr_schedule {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine decay",
+        },
+        match b.select {
+            Selection::Last => "last",
+            Selection::BestValid => "best-validation",
+        },
         b.seed
     )
 }
