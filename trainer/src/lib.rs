@@ -4,7 +4,8 @@
 //! Modules are layered: each imports only modules of the layers above it in this list, never one
 //! below (`trainer/tests/layers.rs` checks it; `docs/architecture.md` draws it).
 
-// ---- 1. foundations: files, audio, numbers ----
+// ---- 1. foundations: the allocator, files, audio, numbers ----
+pub mod alloc;
 pub mod audio;
 pub mod backend;
 pub mod fsio;

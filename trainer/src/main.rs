@@ -3,6 +3,9 @@
 use clap::{Parser, Subcommand};
 use trainer::cli;
 
+#[global_allocator]
+static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+
 #[derive(Parser)]
 #[command(
     name = "trainer",
@@ -43,6 +46,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    trainer::alloc::keep_freed_memory();
     let cli = Cli::parse();
     match cli.command {
         Command::Features(a) => cli::features::run(a),
