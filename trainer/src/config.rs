@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::augment::{AugMode, AugSpec};
 use crate::backend::DeviceKind;
-use crate::models::{ModelConfig, ModelKind, PosEnc};
+use crate::models::{ModelConfig, ModelKind, PosEnc, is_study_dropout, study_dropout};
 use crate::split::SplitKind;
 
 /// `config.json`: the [`RunFile`] of a run directory.
@@ -107,6 +107,9 @@ pub struct RunConfig {
     /// Learning-rate schedule over the epochs (`--lr-schedule`; the study's: constant).
     #[serde(default, skip_serializing_if = "LrSchedule::is_constant")]
     pub lr_schedule: LrSchedule,
+    /// Dropout probability after each block of the baseline (`--dropout`; the study's: 0.5).
+    #[serde(default = "study_dropout", skip_serializing_if = "is_study_dropout")]
+    pub dropout: f64,
 }
 
 /// Which network a run keeps for its metrics and export.
@@ -178,6 +181,7 @@ impl Default for RunConfig {
             device: DeviceKind::Flex,
             select: Selection::Last,
             lr_schedule: LrSchedule::Constant,
+            dropout: study_dropout(),
         }
     }
 }

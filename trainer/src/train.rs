@@ -333,6 +333,7 @@ fn write_run_file(
         n_classes: data.genres.len(),
         n_mels: data.train.n_mels,
         frames: data.input_frames,
+        dropout: cfg.dropout,
     };
     model_cfg.validate()?;
     let file = RunFile {

@@ -96,7 +96,7 @@ fn f32_export_matches_burn_at_study_input_for_every_posenc() {
         .collect();
     for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
         d.seed(21);
-        let model = Baseline::new(10, m, t, posenc, &d);
+        let model = Baseline::new(10, m, t, posenc, trainer::models::baseline::DROPOUT, &d);
         let plain = PlainBaseline::from_model(&model, m, t, mean, std).unwrap();
         let classes: Vec<String> = (0..10).map(|c| format!("g{c}")).collect();
         let owned = export::to_f32(&plain, "fresh", &classes).unwrap();

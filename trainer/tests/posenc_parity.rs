@@ -24,7 +24,7 @@ fn burn_and_infer_core_encode_the_input_identically() {
         .collect();
     for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
         d.seed(1);
-        let model = Baseline::new(10, M, T, posenc, &d);
+        let model = Baseline::new(10, M, T, posenc, trainer::models::baseline::DROPOUT, &d);
         // Burn: the trainer's normalisation, then the model's encoding
         let x: Vec<f32> = mel.iter().map(|v| (v - mean) / std).collect();
         let enc = model.encode(Tensor::from_data(TensorData::new(x, [1, 1, M, T]), &d));

@@ -179,7 +179,14 @@ fn baseline_matches_torch() {
     let d = Device::flex();
     check(
         "baseline",
-        Baseline::new(10, 128, 130, PosEnc::None, &d),
+        Baseline::new(
+            10,
+            128,
+            130,
+            PosEnc::None,
+            trainer::models::baseline::DROPOUT,
+            &d,
+        ),
         |m, x| m.forward(x),
     );
 }
@@ -189,7 +196,14 @@ fn baseline_coord_matches_torch() {
     let d = Device::flex();
     check(
         "baseline_coord",
-        Baseline::new(10, 128, 130, PosEnc::Coord, &d),
+        Baseline::new(
+            10,
+            128,
+            130,
+            PosEnc::Coord,
+            trainer::models::baseline::DROPOUT,
+            &d,
+        ),
         |m, x| m.forward(x),
     );
 }
@@ -199,7 +213,14 @@ fn baseline_sinusoidal_matches_torch() {
     let d = Device::flex();
     check(
         "baseline_sinusoidal",
-        Baseline::new(10, 128, 130, PosEnc::Sinusoidal, &d),
+        Baseline::new(
+            10,
+            128,
+            130,
+            PosEnc::Sinusoidal,
+            trainer::models::baseline::DROPOUT,
+            &d,
+        ),
         |m, x| m.forward(x),
     );
 }

@@ -51,6 +51,9 @@ pub struct TrainArgs {
     /// validation split such as `--split random:0.2`) [study: last].
     #[arg(long)]
     pub select: Option<Selection>,
+    /// Dropout probability after each block of the baseline [study: 0.5].
+    #[arg(long)]
+    pub dropout: Option<f64>,
     /// Seed of initialisation, split, shuffling and dropout.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -82,6 +85,7 @@ impl TrainArgs {
             device: self.device,
             select: self.select.unwrap_or(p.select),
             lr_schedule: self.lr_schedule.unwrap_or(p.lr_schedule),
+            dropout: self.dropout.unwrap_or(p.dropout),
         })
     }
 }
@@ -118,5 +122,12 @@ mod tests {
         );
         assert_eq!(c.epochs, 10);
         assert!(config(&["--preset", "fastest"]).is_err());
+        assert_eq!(config(&["--preset", "best"]).unwrap().dropout, 0.2);
+        assert_eq!(
+            config(&["--preset", "best", "--dropout", "0.5"])
+                .unwrap()
+                .dropout,
+            0.5
+        );
     }
 }

@@ -14,7 +14,7 @@ use super::posenc::{self, PosEnc};
 
 /// Channels of the five convolution blocks.
 pub const CHANNELS: [usize; 5] = [128, 64, 32, 16, 8];
-/// Dropout probability after every block.
+/// Dropout probability after every block (the study's; `--dropout` changes it).
 pub const DROPOUT: f64 = 0.5;
 
 /// Spatial size after the five 2x2 floor-pools.
@@ -38,12 +38,14 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// A freshly initialised baseline for inputs `[batch, 1, n_mels, frames]`.
+    /// A freshly initialised baseline for inputs `[batch, 1, n_mels, frames]`, with dropout
+    /// probability `dropout` after every block (the study's: [`DROPOUT`]).
     pub fn new(
         n_classes: usize,
         n_mels: usize,
         frames: usize,
         posenc: PosEnc,
+        dropout: f64,
         device: &Device,
     ) -> Self {
         let mut convs = Vec::with_capacity(CHANNELS.len());
@@ -61,7 +63,7 @@ impl Baseline {
             convs,
             dense: LinearConfig::new(features, n_classes).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            dropout: DropoutConfig::new(DROPOUT).init(),
+            dropout: DropoutConfig::new(dropout).init(),
             relu: Relu::new(),
             posenc,
         }

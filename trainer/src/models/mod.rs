@@ -73,6 +73,20 @@ pub struct ModelConfig {
     pub n_mels: usize,
     /// Frames of the input.
     pub frames: usize,
+    /// Dropout probability after each block of the baseline (absent in files written before the
+    /// option existed, and whenever it is the study's 0.5).
+    #[serde(default = "study_dropout", skip_serializing_if = "is_study_dropout")]
+    pub dropout: f64,
+}
+
+/// The study's dropout, [`baseline::DROPOUT`] (serde default).
+pub fn study_dropout() -> f64 {
+    baseline::DROPOUT
+}
+
+/// Whether `p` is the study's dropout (serde: then it is not written).
+pub fn is_study_dropout(p: &f64) -> bool {
+    *p == baseline::DROPOUT
 }
 
 impl ModelConfig {
@@ -87,6 +101,17 @@ impl ModelConfig {
             anyhow::bail!(
                 "--posenc {} applies to the baseline only, not {}",
                 self.posenc,
+                self.kind
+            );
+        }
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.dropout),
+            "dropout must be in [0, 1), got {}",
+            self.dropout
+        );
+        if self.kind != ModelKind::Baseline && !is_study_dropout(&self.dropout) {
+            anyhow::bail!(
+                "--dropout applies to the baseline only; {} keeps its published dropout",
                 self.kind
             );
         }
@@ -124,6 +149,7 @@ impl ModelConfig {
                 self.n_mels,
                 self.frames,
                 self.posenc,
+                self.dropout,
                 device,
             )),
             ModelKind::Arbitrary => {
@@ -236,4 +262,47 @@ pub fn map_tensors<M: Module>(module: M, f: &mut dyn FnMut(&str, &[usize]) -> Ve
         path: Vec::new(),
         f,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(kind: ModelKind, dropout: f64) -> ModelConfig {
+        ModelConfig {
+            kind,
+            posenc: PosEnc::None,
+            n_classes: 10,
+            n_mels: 128,
+            frames: 130,
+            dropout,
+        }
+    }
+
+    #[test]
+    fn dropout_is_the_baselines_own_and_a_probability() {
+        assert!(cfg(ModelKind::Baseline, 0.2).validate().is_ok());
+        assert!(cfg(ModelKind::Baseline, 0.0).validate().is_ok());
+        for bad in [1.0, -0.1, f64::NAN] {
+            let e = cfg(ModelKind::Baseline, bad).validate().unwrap_err();
+            assert!(e.to_string().contains("dropout must be in [0, 1)"), "{e}");
+        }
+        let e = cfg(ModelKind::Resnet18, 0.2).validate().unwrap_err();
+        assert!(e.to_string().contains("baseline only"), "{e}");
+        assert!(
+            cfg(ModelKind::Resnet18, baseline::DROPOUT)
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_studys_dropout_is_not_written_and_old_files_read_as_the_study() {
+        let json = serde_json::to_string(&cfg(ModelKind::Baseline, baseline::DROPOUT)).unwrap();
+        assert!(!json.contains("dropout"), "{json}");
+        let back: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.dropout, baseline::DROPOUT);
+        let json = serde_json::to_string(&cfg(ModelKind::Baseline, 0.2)).unwrap();
+        assert!(json.contains("\"dropout\":0.2"), "{json}");
+    }
 }

@@ -191,7 +191,7 @@ mod tests {
         let d = Device::flex();
         for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
             d.seed(3);
-            let model = Baseline::new(5, 32, 35, posenc, &d);
+            let model = Baseline::new(5, 32, 35, posenc, crate::models::baseline::DROPOUT, &d);
             let plain = PlainBaseline::from_model(&model, 32, 35, -30.0, 12.0).unwrap();
             assert_eq!(plain.dense.in_features, 8);
             assert_eq!(plain.convs[0].in_channels, posenc.in_channels());
