@@ -266,10 +266,11 @@ pub fn about(cv: &CrossValidation) -> String {
         DataSource::Toy(_) => "a toy set".into(),
     };
     format!(
-        "Data: {data}. CNN: `{}`, augmentation `{}`, {} epochs, batch {}, learning rate {} ({}), \
-         keeps the {} epoch, seed {}.",
+        "Data: {data}. CNN: `{}`, augmentation `{}`, dropout {}, {} epochs, batch {}, learning rate \
+         {} ({}), keeps the {} epoch, seed {}.",
         b.model_name(),
         b.aug,
+        b.dropout,
         b.epochs,
         b.batch,
         b.lr,
