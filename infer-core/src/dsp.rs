@@ -15,6 +15,11 @@
 //! products); on other targets it is the only version. Both are tested against the scalar
 //! reference kernel ([`crate::conv::pixel_i8`]), the portable one on the host and the assembly
 //! one by the firmware's cross-check under QEMU.
+//!
+//! [`quad9_max`] does the same for a layer with one input channel (nine MACs per output): one
+//! `LDM` of five words per pixel, four `SMLAD`-family instructions and one `SMLABB`, and the
+//! max over the pooling window's four pixels, against weights widened once per channel
+//! ([`widen9`], two `SXTB16` per four weights).
 #![allow(unsafe_code)]
 
 /// One group of four taps for four pixels: `[pixel][2]` words, see the module docs.
@@ -125,6 +130,158 @@ fn dot4_impl(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
         );
     }
     *acc = [a0, a1, a2, a3];
+}
+
+/// One pooling window of a one-input-channel layer, `[pixel][word]`: a pixel's nine taps
+/// `x0..x8` (input zero point subtracted, 0 in the padding) as `(x0, x2)`, `(x1, x3)`, `(x4, x6)`,
+/// `(x5, x7)`, `(x8, _)` (low half first; only the low half of the last word is read).
+pub type Quad9 = [[i32; 5]; 4];
+
+/// One channel's nine int8 weights widened in the same order: `(w0, w2)`, `(w1, w3)`, `(w4, w6)`,
+/// `(w5, w7)`, `(w8, _)` (see [`widen9`]).
+pub type W9 = [i32; 5];
+
+/// `SXTB16 x`: bytes 0 and 2 of `x`, sign-extended, as two int16 halves (low half first).
+#[inline(always)]
+pub fn sxtb16(x: i32) -> i32 {
+    sxtb16_impl(x)
+}
+
+/// `SXTB16 x, ROR #8`: bytes 1 and 3 of `x`, sign-extended, as two int16 halves.
+#[inline(always)]
+pub fn sxtb16_ror8(x: i32) -> i32 {
+    sxtb16_impl(x.rotate_right(8))
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline(always)]
+fn sxtb16_impl(x: i32) -> i32 {
+    let lo = i32::from(x as i8) & 0xffff;
+    let hi = i32::from((x >> 16) as i8);
+    (hi << 16) | lo
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline(always)]
+fn sxtb16_impl(x: i32) -> i32 {
+    let y: i32;
+    // SAFETY: one register-to-register instruction: reads `x`, writes `y`, touches no memory,
+    // no stack and no flags.
+    unsafe {
+        core::arch::asm!(
+            "sxtb16 {y}, {x}",
+            x = in(reg) x,
+            y = lateout(reg) y,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    y
+}
+
+/// A channel's nine int8 weights (`[3][3]`, as the model stores them) in [`W9`] order.
+#[inline(always)]
+pub fn widen9(w: &[u8; 9]) -> W9 {
+    let [a0, a1, a2, a3, b0, b1, b2, b3, c] = *w;
+    let a = i32::from_le_bytes([a0, a1, a2, a3]);
+    let b = i32::from_le_bytes([b0, b1, b2, b3]);
+    [
+        sxtb16(a),
+        sxtb16_ror8(a),
+        sxtb16(b),
+        sxtb16_ror8(b),
+        i32::from(c as i8),
+    ]
+}
+
+/// The largest of the window's four pixel sums `sum_k x[p][k] * w[k]` (exact: at most
+/// `9 * 255 * 128` in magnitude).
+#[inline(always)]
+pub fn quad9_max(w: &W9, x: &Quad9) -> i32 {
+    quad9_max_impl(w, x)
+}
+
+/// One pixel's sum, portable (also the reference for the assembly).
+#[inline(always)]
+pub fn dot9_portable(w: &W9, x: &[i32; 5]) -> i32 {
+    let lo = |v: i32| i32::from(v as i16);
+    let hi = |v: i32| v >> 16;
+    let mut s = lo(x[4]) * lo(w[4]);
+    for (&a, &b) in x.iter().zip(w).take(4) {
+        s += lo(a) * lo(b) + hi(a) * hi(b);
+    }
+    s
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline(always)]
+fn quad9_max_impl(w: &W9, x: &Quad9) -> i32 {
+    x.iter()
+        .map(|px| dot9_portable(w, px))
+        .fold(i32::MIN, i32::max)
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline(always)]
+fn quad9_max_impl(w: &W9, x: &Quad9) -> i32 {
+    let m: i32;
+    // SAFETY: reads exactly the 20 words of `x` (a `Quad9` reference: four pixels of five
+    // word-aligned `i32`s, as `LDM` needs) through r12, which is declared clobbered. r7 (Thumb
+    // frame pointer, not nameable as an operand) is pushed, used as a scratch register and
+    // popped before the block ends; every other register it writes is an operand or declared
+    // clobbered, the flags are clobbered (no `preserves_flags`), and the only memory it writes
+    // is r7's stack slot, popped again.
+    unsafe {
+        core::arch::asm!(
+            "push {{r7}}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, {w0}",
+            "smlad lr, r1, {w1}, lr",
+            "smlad lr, r2, {w2}, lr",
+            "smlad lr, r3, {w3}, lr",
+            "smlabb lr, r4, {w4}, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, {w0}",
+            "smlad r7, r1, {w1}, r7",
+            "smlad r7, r2, {w2}, r7",
+            "smlad r7, r3, {w3}, r7",
+            "smlabb r7, r4, {w4}, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, {w0}",
+            "smlad r7, r1, {w1}, r7",
+            "smlad r7, r2, {w2}, r7",
+            "smlad r7, r3, {w3}, r7",
+            "smlabb r7, r4, {w4}, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, {w0}",
+            "smlad r7, r1, {w1}, r7",
+            "smlad r7, r2, {w2}, r7",
+            "smlad r7, r3, {w3}, r7",
+            "smlabb r7, r4, {w4}, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "pop {{r7}}",
+            w0 = in(reg) w[0],
+            w1 = in(reg) w[1],
+            w2 = in(reg) w[2],
+            w3 = in(reg) w[3],
+            w4 = in(reg) w[4],
+            inout("r12") x.as_ptr() => _,
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("lr") m,
+        );
+    }
+    m
 }
 
 #[cfg(test)]

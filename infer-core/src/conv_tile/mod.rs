@@ -146,18 +146,7 @@ pub fn conv_pool_i8(
         return conv_pool_scalar(layer, taps, pool, out0, out1);
     }
     if ci == 1 {
-        return conv_pool_k9(
-            layer,
-            taps,
-            weights,
-            bias,
-            input_zero_point,
-            output_zero_point,
-            act_min,
-            pool,
-            out0,
-            out1,
-        );
+        return k9::conv_pool_k9(layer, taps, input_zero_point, pool, out0, out1);
     }
     // input zero points are int8, so x - zp is in [-255, 255]
     let zp = input_zero_point as i16;
@@ -209,43 +198,6 @@ pub fn conv_pool_i8(
     }
     for (o, a) in acc.iter().enumerate().take(co) {
         store(layer, o, *a, output_zero_point, act_min, pool, out0, out1);
-    }
-}
-
-/// One input channel (K = 9): the column is nine values per pixel, too short for the SMLAD
-/// loop's per-channel overhead to pay off, so each channel is 36 plain multiply-adds.
-#[allow(clippy::too_many_arguments)]
-fn conv_pool_k9(
-    layer: &Conv3x3<'_>,
-    taps: &[Taps<'_, i8>; TILE],
-    weights: &[u8],
-    bias: &[u8],
-    izp: i32,
-    ozp: i32,
-    act_min: i32,
-    pool: TilePool,
-    out0: &mut [i8],
-    out1: &mut [i8],
-) {
-    // [pixel][tap]: x - zp, 0 in the padding
-    let x: [[i32; 9]; TILE] = core::array::from_fn(|p| {
-        core::array::from_fn(|k| {
-            taps.get(p)
-                .and_then(|t| t.get(k))
-                .and_then(|t| t.and_then(|t| t.first()))
-                .map_or(0, |&v| i32::from(v) - izp)
-        })
-    });
-    let (w9, _) = weights.as_chunks::<9>();
-    for (o, w) in w9.iter().enumerate().take(layer.out_ch) {
-        let w = w.map(|b| i32::from(b as i8));
-        let mut a = [i32_at(bias, o); TILE];
-        for (ap, xp) in a.iter_mut().zip(&x) {
-            // |sum| <= 9 * 255 * 128: exact
-            let s: i32 = xp.iter().zip(&w).map(|(x, w)| x * w).sum();
-            *ap = ap.wrapping_add(s);
-        }
-        store(layer, o, a, ozp, act_min, pool, out0, out1);
     }
 }
 
@@ -392,5 +344,8 @@ impl ScalarPixel for f32 {
     }
 }
 
+mod k9;
 #[cfg(test)]
 mod tests;
+
+pub use k9::{FastRequant, Patch, conv9_pool_windows, pack_patch};

@@ -1,9 +1,10 @@
 //! The activation types the executor runs on (`f32`, `i8`) and the observer of intermediate
 //! activations.
 
+use super::{C1, P1_FRAMES};
 use crate::Error;
-use crate::conv::{self, Conv3x3, Taps};
-use crate::conv_tile::{self, TILE, TilePool};
+use crate::conv::{self, Conv3x3, ConvParams, Taps};
+use crate::conv_tile::{self, Patch, TILE, TilePool};
 use crate::dense::{self, Dense};
 use crate::model::Precision;
 use crate::quant::QParams;
@@ -21,6 +22,17 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         out0: &mut [Self],
         out1: &mut [Self],
     );
+    /// Block 1's fast path for a layer with one input channel: one conv + ReLU + 2x2 max-pool
+    /// output pixel per window patch into `out[w]`. Returns `false` (and writes nothing) where
+    /// there is none (f32, or more than one input channel): the caller then uses
+    /// [`Act::conv_pool`].
+    fn conv_pool_patches(
+        _layer: &Conv3x3<'_>,
+        _patches: &[Patch<Self>; P1_FRAMES],
+        _out: &mut [[Self; C1]; P1_FRAMES],
+    ) -> bool {
+        false
+    }
     /// The dense layer (`input`: `[in]`, `out`: `[out]`).
     fn dense(layer: &Dense<'_>, input: &[Self], out: &mut [Self]);
     /// Converts a normalised input value (quantising for int8).
@@ -81,6 +93,24 @@ impl Act for i8 {
         out1: &mut [i8],
     ) {
         conv_tile::conv_pool_i8(layer, taps, pool, out0, out1);
+    }
+    fn conv_pool_patches(
+        layer: &Conv3x3<'_>,
+        patches: &[Patch<i8>; P1_FRAMES],
+        out: &mut [[i8; C1]; P1_FRAMES],
+    ) -> bool {
+        let ConvParams::Int8 {
+            input_zero_point, ..
+        } = layer.params
+        else {
+            return false;
+        };
+        if layer.in_ch != 1 {
+            return false;
+        }
+        let wins = patches.map(|p| conv_tile::pack_patch(&p, input_zero_point));
+        conv_tile::conv9_pool_windows(layer, &wins, out);
+        true
     }
     fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {
         dense::dense_i8(layer, input, out);

@@ -30,7 +30,7 @@ pub use reference::{encode_segment, reference_forward};
 
 use crate::Error;
 use crate::conv::{Conv3x3, Taps};
-use crate::conv_tile::{TILE, TilePool};
+use crate::conv_tile::{Patch, TILE, TilePool};
 use crate::format::PosEnc;
 use crate::model::{Dims, MAX_CHANNELS, MAX_FEATURES, MAX_IN_CHANNELS, Model, N_BLOCKS};
 use ring::{RingBlock, Step};
@@ -402,6 +402,33 @@ impl<A: Act> Executor<A> {
         let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
             return;
         };
+        if c0 == 1 {
+            // one input channel: each window's 4x4 input patch, all windows per channel pass
+            let patches: [Patch<A>; P1_FRAMES] = core::array::from_fn(|f| {
+                let p = (u + f).wrapping_sub(1);
+                core::array::from_fn(|i| {
+                    core::array::from_fn(|j| {
+                        if p >= t1 {
+                            return None;
+                        }
+                        let (mm, tt) = ((2 * k + i).wrapping_sub(1), (2 * p + j).wrapping_sub(1));
+                        if mm >= m0 || tt >= t0 {
+                            return None;
+                        }
+                        self.input.get(tt % INPUT_RING)?.get(mm).copied()
+                    })
+                })
+            });
+            if A::conv_pool_patches(l1, &patches, slot) {
+                for (f, dst) in slot.iter().enumerate() {
+                    let p = (u + f).wrapping_sub(1);
+                    if p < t1 && (f == 1 || f == 2) {
+                        obs.activation(1, p, k, dst.get(..c1).unwrap_or(&[]));
+                    }
+                }
+                return;
+            }
+        }
         for (f, dst) in slot.iter_mut().enumerate() {
             let p = (u + f).wrapping_sub(1);
             if p >= t1 {
