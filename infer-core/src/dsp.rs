@@ -16,9 +16,9 @@
 //! reference kernel ([`crate::conv::pixel_i8`]), the portable one on the host and the assembly
 //! one by the firmware's cross-check under QEMU.
 //!
-//! [`quad9_max`] does the same for a layer with one input channel (nine MACs per output): one
+//! [`quad9x4_max`] does the same for a layer with one input channel (nine MACs per output): one
 //! `LDM` of five words per pixel, four `SMLAD`-family instructions and one `SMLABB`, and the
-//! max over the pooling window's four pixels, against weights widened once per channel
+//! max over each of four pooling windows' four pixels, against weights widened once per channel
 //! ([`widen9`], two `SXTB16` per four weights).
 #![allow(unsafe_code)]
 
@@ -193,11 +193,11 @@ pub fn widen9(w: &[u8; 9]) -> W9 {
     ]
 }
 
-/// The largest of the window's four pixel sums `sum_k x[p][k] * w[k]` (exact: at most
-/// `9 * 255 * 128` in magnitude).
+/// For each of four windows, the largest of its four pixel sums `sum_k x[p][k] * w[k]`
+/// (exact: at most `9 * 255 * 128` in magnitude).
 #[inline(always)]
-pub fn quad9_max(w: &W9, x: &Quad9) -> i32 {
-    quad9_max_impl(w, x)
+pub fn quad9x4_max(w: &W9, x: &[Quad9; 4]) -> [i32; 4] {
+    quad9x4_max_impl(w, x)
 }
 
 /// One pixel's sum, portable (also the reference for the assembly).
@@ -214,74 +214,182 @@ pub fn dot9_portable(w: &W9, x: &[i32; 5]) -> i32 {
 
 #[cfg(not(tinygenre_dsp))]
 #[inline(always)]
-fn quad9_max_impl(w: &W9, x: &Quad9) -> i32 {
-    x.iter()
-        .map(|px| dot9_portable(w, px))
-        .fold(i32::MIN, i32::max)
+fn quad9x4_max_impl(w: &W9, x: &[Quad9; 4]) -> [i32; 4] {
+    x.map(|q| {
+        q.iter()
+            .map(|px| dot9_portable(w, px))
+            .fold(i32::MIN, i32::max)
+    })
 }
 
 #[cfg(tinygenre_dsp)]
 #[inline(always)]
-fn quad9_max_impl(w: &W9, x: &Quad9) -> i32 {
-    let m: i32;
-    // SAFETY: reads exactly the 20 words of `x` (a `Quad9` reference: four pixels of five
-    // word-aligned `i32`s, as `LDM` needs) through r12, which is declared clobbered. r7 (Thumb
-    // frame pointer, not nameable as an operand) is pushed, used as a scratch register and
-    // popped before the block ends; every other register it writes is an operand or declared
-    // clobbered, the flags are clobbered (no `preserves_flags`), and the only memory it writes
-    // is r7's stack slot, popped again.
+fn quad9x4_max_impl(w: &W9, x: &[Quad9; 4]) -> [i32; 4] {
+    let (m0, m1, m2, m3): (i32, i32, i32, i32);
+    // SAFETY: reads exactly the 80 words of `x` (four `Quad9`s: sixteen pixels of five
+    // word-aligned `i32`s, as `LDM` needs) through r12, which is declared clobbered. r6 and r7
+    // (not nameable as operands; every operand has a fixed register, so neither holds one)
+    // are pushed first and popped last; in between r7 is a scratch
+    // register, r6 holds window 0's max, and windows 1 and 2's maxes are pushed and popped
+    // into r2 and r1, so the stack is balanced at the end. Every other register written is an
+    // operand or declared clobbered, the flags are clobbered (no `preserves_flags`), and the
+    // only memory written is the stack below the entry `sp`, all of it popped again.
     unsafe {
         core::arch::asm!(
-            "push {{r7}}",
+            "push {{r6, r7}}",
             "ldm r12!, {{r0, r1, r2, r3, r4}}",
-            "smuad lr, r0, {w0}",
-            "smlad lr, r1, {w1}, lr",
-            "smlad lr, r2, {w2}, lr",
-            "smlad lr, r3, {w3}, lr",
-            "smlabb lr, r4, {w4}, lr",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
             "ldm r12!, {{r0, r1, r2, r3, r4}}",
-            "smuad r7, r0, {w0}",
-            "smlad r7, r1, {w1}, r7",
-            "smlad r7, r2, {w2}, r7",
-            "smlad r7, r3, {w3}, r7",
-            "smlabb r7, r4, {w4}, r7",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
             "cmp r7, lr",
             "it gt",
             "movgt lr, r7",
             "ldm r12!, {{r0, r1, r2, r3, r4}}",
-            "smuad r7, r0, {w0}",
-            "smlad r7, r1, {w1}, r7",
-            "smlad r7, r2, {w2}, r7",
-            "smlad r7, r3, {w3}, r7",
-            "smlabb r7, r4, {w4}, r7",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
             "cmp r7, lr",
             "it gt",
             "movgt lr, r7",
             "ldm r12!, {{r0, r1, r2, r3, r4}}",
-            "smuad r7, r0, {w0}",
-            "smlad r7, r1, {w1}, r7",
-            "smlad r7, r2, {w2}, r7",
-            "smlad r7, r3, {w3}, r7",
-            "smlabb r7, r4, {w4}, r7",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
             "cmp r7, lr",
             "it gt",
             "movgt lr, r7",
-            "pop {{r7}}",
-            w0 = in(reg) w[0],
-            w1 = in(reg) w[1],
-            w2 = in(reg) w[2],
-            w3 = in(reg) w[3],
-            w4 = in(reg) w[4],
+            "mov r6, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "push {{lr}}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "push {{lr}}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "pop {{r1, r2}}",
+            "mov r0, r6",
+            "pop {{r6, r7}}",
+            in("r5") w[0],
+            in("r8") w[1],
+            in("r9") w[2],
+            in("r10") w[3],
+            in("r11") w[4],
             inout("r12") x.as_ptr() => _,
-            out("r0") _,
-            out("r1") _,
-            out("r2") _,
+            out("r0") m0,
+            out("r1") m2,
+            out("r2") m1,
             out("r3") _,
             out("r4") _,
-            out("lr") m,
+            out("lr") m3,
         );
     }
-    m
+    [m0, m1, m2, m3]
 }
 
 #[cfg(test)]
@@ -329,6 +437,37 @@ mod tests {
             let mut half = start;
             dot4(&col[..n / 2], &w, &mut half);
             assert_eq!(short, half);
+        }
+    }
+
+    /// Four windows of four pixels against the definition, from unpacked taps and weights.
+    #[test]
+    fn quad9x4_matches_the_definition() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        for _ in 0..200 {
+            let w9: [u8; 9] = core::array::from_fn(|_| rng.random::<u8>());
+            let x: [[[i32; 9]; 4]; 4] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| core::array::from_fn(|_| rng.random_range(-255..=255)))
+            });
+            let pack = |lo: i32, hi: i32| (hi << 16) | (lo & 0xffff);
+            let q: [Quad9; 4] = x.map(|win| {
+                win.map(|v| {
+                    [
+                        pack(v[0], v[2]),
+                        pack(v[1], v[3]),
+                        pack(v[4], v[6]),
+                        pack(v[5], v[7]),
+                        v[8] | (rng.random::<i32>() << 16),
+                    ]
+                })
+            });
+            let want = x.map(|win| {
+                win.iter()
+                    .map(|v| (0..9).map(|k| v[k] * i32::from(w9[k] as i8)).sum::<i32>())
+                    .max()
+                    .unwrap()
+            });
+            assert_eq!(quad9x4_max(&widen9(&w9), &q), want);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Layers with one input channel (block 1: nine MACs per output): per output channel, the
 //! weights are widened once ([`dsp::widen9`]) and run over several pooling windows
-//! ([`dsp::quad9_max`]: the four pixels' sums and their max), then one requantisation per
-//! window with the channel's constants hoisted ([`FastRequant`]).
+//! ([`dsp::quad9x4_max`]: each window's four pixel sums and their max), then one
+//! requantisation per window with the channel's constants hoisted ([`FastRequant`]).
 
 use super::{TILE, TilePool, store};
 use crate::conv::{Conv3x3, ConvParams, Taps};
@@ -35,59 +35,58 @@ pub fn pack_patch(patch: &Patch<i8>, izp: i32) -> Quad9 {
     })
 }
 
-/// A channel's requantisation when it is monotonic and the ReLU clamp sits at or above the
-/// output zero point (every exported layer): then every accumulator `<= 0` maps to `act_min`,
-/// and for a positive one the rounding of TFLite's doubling high multiply and of the right
-/// shift are plain round-half-up (no sign cases).
+/// A channel's requantisation when it is monotonic with a right shift and the ReLU clamp sits
+/// at the output zero point (every exported layer). Then every accumulator `<= 0` gives the
+/// zero point, and for a positive one TFLite's two roundings (the doubling high multiply's
+/// `+2^30` nudge and the right shift's round-half-up) fold into one 64-bit multiply-add:
+/// `floor((floor((acc * m + 2^30) / 2^31) + half) / 2^right) == floor((acc * m + 2^30 +
+/// half * 2^31) / 2^(31 + right))`, whose high word shifted by `right - 1` is the result.
 #[derive(Debug, Clone, Copy)]
 pub struct FastRequant {
-    mult: i64,
-    right: u32,
-    half: u32,
+    mult: u32,
+    nudge: u64,
+    shift_hi: u32,
     ozp: i32,
-    act_min: i32,
 }
 
 impl FastRequant {
-    /// `None` where the shortcut does not hold (left shift, negative multiplier, a clamp below
-    /// the output zero point).
+    /// `None` where the shortcut does not hold (left or no shift, negative multiplier, a clamp
+    /// other than the output zero point).
     #[inline(always)]
     pub fn new(r: Requantizer, ozp: i32, act_min: i32) -> Option<FastRequant> {
-        if r.shift > 0 || r.multiplier < 0 || act_min < ozp || !(-128..=127).contains(&ozp) {
+        if r.shift >= 0 || r.multiplier < 0 || act_min != ozp || !(-128..=127).contains(&ozp) {
             return None;
         }
         let right = u32::from(r.shift.unsigned_abs()).min(31);
         Some(FastRequant {
-            mult: i64::from(r.multiplier),
-            right,
-            half: (1u32 << right) >> 1,
+            mult: r.multiplier.unsigned_abs(),
+            nudge: (1u64 << 30) + (1u64 << (right + 30)),
+            shift_hi: right - 1,
             ozp,
-            act_min,
         })
     }
 
     /// `clamp(apply(acc) + ozp, act_min, 127)`, bit for bit.
     #[inline(always)]
     pub fn apply(&self, acc: i32) -> i8 {
-        if acc <= 0 {
-            return self.act_min.clamp(-128, 127) as i8;
-        }
-        // acc * mult < 2^62: the doubling high multiply's nudge is +2^30, its division a shift
-        let h = ((i64::from(acc) * self.mult + (1 << 30)) >> 31) as u32;
-        // h < 2^31 and half <= 2^30: no overflow; ties round up, as for a positive value
-        let r = (h + self.half) >> self.right;
-        (r.min(255) as i32 + self.ozp).clamp(self.act_min, 127) as i8
+        // acc <= 0 gives 0, hence the zero point, as the reference does
+        let a = acc.max(0).unsigned_abs();
+        // a * mult < 2^62, nudge < 2^62: no overflow; the high word is below 2^31
+        let hi = ((u64::from(a) * u64::from(self.mult) + self.nudge) >> 32) as u32;
+        ((hi >> self.shift_hi) as i32)
+            .saturating_add(self.ozp)
+            .clamp(-128, 127) as i8
     }
 }
 
-/// One int8 conv + ReLU + 2x2 max-pool output pixel for each window of a one-input-channel
-/// layer: `out[w][o]` from `wins[w]` (as many as both hold; `out[w]` holds `[out_ch]`).
-/// Bit-identical to [`crate::conv::pixel_i8`] on the four pixels then the max. Does nothing
-/// unless the layer is int8 with one input channel.
+/// One int8 conv + ReLU + 2x2 max-pool output pixel for each of four windows of a
+/// one-input-channel layer: `out[w][o]` from `wins[w]`. Bit-identical to
+/// [`crate::conv::pixel_i8`] on the four pixels then the max. Does nothing unless the layer is
+/// int8 with one input channel.
 pub fn conv9_pool_windows<const C: usize>(
     layer: &Conv3x3<'_>,
-    wins: &[Quad9],
-    out: &mut [[i8; C]],
+    wins: &[Quad9; 4],
+    out: &mut [[i8; C]; 4],
 ) {
     let ConvParams::Int8 {
         weights,
@@ -106,10 +105,9 @@ pub fn conv9_pool_windows<const C: usize>(
     for (o, w) in w9.iter().enumerate().take(layer.out_ch.min(C)) {
         let wide = dsp::widen9(w);
         let b = i32_at(bias, o);
-        let r = layer.requantizer(o);
-        if let Some(fast) = FastRequant::new(r, ozp, act_min) {
-            for (x, dst) in wins.iter().zip(out.iter_mut()) {
-                let m = dsp::quad9_max(&wide, x);
+        if let Some(fast) = FastRequant::new(layer.requantizer(o), ozp, act_min) {
+            let m = dsp::quad9x4_max(&wide, wins);
+            for (&m, dst) in m.iter().zip(out.iter_mut()) {
                 if let Some(y) = dst.get_mut(o) {
                     *y = fast.apply(m.wrapping_add(b));
                 }
@@ -163,17 +161,7 @@ pub(super) fn conv_pool_k9(
     for (o, w) in w9.iter().enumerate().take(layer.out_ch) {
         let wide = dsp::widen9(w);
         let b = i32_at(bias, o);
-        let fast = FastRequant::new(layer.requantizer(o), ozp, act_min);
-        match (pool, fast) {
-            (TilePool::Quad, Some(fast)) => {
-                if let Some(y) = out0.get_mut(o) {
-                    *y = fast.apply(dsp::quad9_max(&wide, &x).wrapping_add(b));
-                }
-            }
-            _ => {
-                let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
-                store(layer, o, a, ozp, act_min, pool, out0, out1);
-            }
-        }
+        let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
+        store(layer, o, a, ozp, act_min, pool, out0, out1);
     }
 }

@@ -279,6 +279,43 @@ pub fn conv3x3_relu_pool_i8(
     if out.len() < pm * pt * co {
         return Err(Error::OutputTooSmall);
     }
+    if let (
+        1,
+        ConvParams::Int8 {
+            input_zero_point, ..
+        },
+    ) = (ci, layer.params)
+        && (1..=MAX_OUT).contains(&co)
+    {
+        // one input channel: four windows along the frames per kernel pass
+        let mut res = [[0i8; MAX_OUT]; 4];
+        for (w0, dst) in (0..pm * pt).step_by(4).zip(
+            out.get_mut(..pm * pt * co)
+                .unwrap_or(&mut [])
+                .chunks_mut(4 * co),
+        ) {
+            let wins = core::array::from_fn(|q| {
+                let w = w0 + q;
+                let (j, f) = (w / pt.max(1), w % pt.max(1));
+                let patch: Patch<i8> = core::array::from_fn(|i| {
+                    core::array::from_fn(|k| {
+                        let (m, t) = ((2 * j + i).wrapping_sub(1), (2 * f + k).wrapping_sub(1));
+                        (w < pm * pt && m < mels && t < frames)
+                            .then(|| input.get(m * frames + t).copied())
+                            .flatten()
+                    })
+                });
+                pack_patch(&patch, input_zero_point)
+            });
+            conv9_pool_windows(layer, &wins, &mut res);
+            for (d, r) in dst.chunks_mut(co).zip(&res) {
+                for (d, &r) in d.iter_mut().zip(r) {
+                    *d = r;
+                }
+            }
+        }
+        return Ok(());
+    }
     for (w, dst) in out.chunks_exact_mut(co.max(1)).take(pm * pt).enumerate() {
         let (j, f) = (w / pt, w % pt);
         let mut taps: [Taps<'_, i8>; TILE] = [[None; 9]; TILE];

@@ -161,3 +161,75 @@ fn requant_is_monotonic_for_right_shifts() {
         assert!(r.apply(a) <= r.apply(b), "{r:?} {a} {b}");
     }
 }
+
+/// The folded requantisation equals the reference one (`apply`, zero point, ReLU clamp) on
+/// random multipliers, right shifts, zero points and accumulators, edges included.
+#[test]
+fn fast_requant_equals_reference() {
+    let mut rng = StdRng::seed_from_u64(17);
+    for i in 0..300_000 {
+        let r = Requantizer {
+            multiplier: rng.random_range((1 << 30)..=i32::MAX),
+            shift: rng.random_range(-31..=-1),
+        };
+        let ozp = rng.random_range(-128..=127);
+        let acc = match i % 4 {
+            0 => rng.random_range(-(1 << 20)..(1 << 20)),
+            1 => rng.random(),
+            2 => rng.random_range(-3..=3),
+            _ => rng.random_range(0..(1 << 12)),
+        };
+        let want = r.apply(acc).saturating_add(ozp).clamp(ozp.max(-128), 127) as i8;
+        let fast = FastRequant::new(r, ozp, ozp).unwrap();
+        assert_eq!(fast.apply(acc), want, "{r:?} ozp={ozp} acc={acc}");
+    }
+    let r = Requantizer {
+        multiplier: 1 << 30,
+        shift: 1,
+    };
+    assert!(FastRequant::new(r, 0, 0).is_none());
+    let r = Requantizer {
+        multiplier: 1 << 30,
+        shift: -1,
+    };
+    assert!(FastRequant::new(r, 0, 3).is_none());
+}
+
+/// Four one-input-channel windows through `conv9_pool_windows` equal the scalar kernel and
+/// pool on each, with random padding (any subset of the 4x4 patch missing).
+#[test]
+fn conv9_windows_equal_scalar_reference() {
+    let mut rng = StdRng::seed_from_u64(23);
+    let mut distinct = 0;
+    for case in 0..40 {
+        let co = [1, 3, 7, 128, 64][case % 5];
+        let layer = Layer::random(&mut rng, 1, co, case % 7 == 6);
+        let conv = layer.conv();
+        let patches: [Patch<i8>; 4] = core::array::from_fn(|_| {
+            core::array::from_fn(|_| {
+                core::array::from_fn(|_| (rng.random_range(0..5) != 0).then(|| rng.random()))
+            })
+        });
+        let wins = patches.map(|p| pack_patch(&p, layer.izp));
+        let mut got = [[0i8; MAX_OUT]; 4];
+        conv9_pool_windows(&conv, &wins, &mut got);
+        for (w, patch) in patches.iter().enumerate() {
+            let cells: Vec<Vec<[i8; 1]>> = patch
+                .iter()
+                .map(|r| r.iter().map(|v| [v.unwrap_or(0)]).collect())
+                .collect();
+            let taps: [Taps<'_, i8>; TILE] = core::array::from_fn(|p| {
+                let (dm, dt) = (p / 2, p % 2);
+                core::array::from_fn(|k| {
+                    let (i, j) = (dm + k / 3, dt + k % 3);
+                    patch[i][j].map(|_| cells[i][j].as_slice())
+                })
+            });
+            let mut want = vec![0i8; co];
+            conv_pool_scalar(&conv, &taps, TilePool::Quad, &mut want, &mut []);
+            assert_eq!(&got[w][..co], &want[..], "case {case} window {w}");
+            distinct += want.iter().filter(|&&v| v != want[0]).count();
+        }
+    }
+    assert!(distinct > 100, "{distinct}");
+}
