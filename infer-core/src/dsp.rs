@@ -178,6 +178,45 @@ fn sxtb16_impl(x: i32) -> i32 {
     y
 }
 
+/// `SXTAB16 a, x`: `a`'s two int16 halves plus bytes 0 and 2 of `x`, sign-extended (each half
+/// wrapping on its own).
+#[inline(always)]
+pub fn sxtab16(a: i32, x: i32) -> i32 {
+    sxtab16_impl(a, x)
+}
+
+/// `SXTAB16 a, x, ROR #8`: `a`'s halves plus bytes 1 and 3 of `x`.
+#[inline(always)]
+pub fn sxtab16_ror8(a: i32, x: i32) -> i32 {
+    sxtab16_impl(a, x.rotate_right(8))
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline(always)]
+fn sxtab16_impl(a: i32, x: i32) -> i32 {
+    let lo = (a as i16).wrapping_add(i16::from(x as i8));
+    let hi = ((a >> 16) as i16).wrapping_add(i16::from((x >> 16) as i8));
+    (i32::from(hi) << 16) | i32::from(lo as u16)
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline(always)]
+fn sxtab16_impl(a: i32, x: i32) -> i32 {
+    let y: i32;
+    // SAFETY: one register-to-register instruction: reads `a` and `x`, writes `y`, touches no
+    // memory, no stack and no flags.
+    unsafe {
+        core::arch::asm!(
+            "sxtab16 {y}, {a}, {x}",
+            a = in(reg) a,
+            x = in(reg) x,
+            y = lateout(reg) y,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    y
+}
+
 /// A channel's nine int8 weights (`[3][3]`, as the model stores them) in [`W9`] order.
 #[inline(always)]
 pub fn widen9(w: &[u8; 9]) -> W9 {

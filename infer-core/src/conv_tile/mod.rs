@@ -110,6 +110,32 @@ impl Packer<'_> {
     }
 }
 
+/// Pixel `P`'s column from its taps when the channel count is a multiple of four (`g` groups
+/// per tap): `LDR` of four int8 values, two `SXTAB16` adding the negated zero point.
+#[inline(always)]
+fn pack_taps<const P: usize>(col: &mut [Group], taps: &[Option<&[i8]>], g: usize, zpn: i32) {
+    for (tap, dst) in taps.iter().zip(col.chunks_mut(g.max(1))) {
+        match tap {
+            Some(x) => {
+                let (quads, _) = x.as_chunks::<4>();
+                for (q, d) in quads.iter().zip(dst.iter_mut()) {
+                    let w = i32::from_le_bytes(q.map(|v| v as u8));
+                    if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
+                        pair.copy_from_slice(&[dsp::sxtab16(zpn, w), dsp::sxtab16_ror8(zpn, w)]);
+                    }
+                }
+            }
+            None => {
+                for d in dst.iter_mut() {
+                    if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
+                        pair.copy_from_slice(&[0, 0]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Column value `j` of pixel `p` (for the weights' tail when a chunk's last group would read
 /// past the end of the weights).
 fn lane(col: &[Group], p: usize, j: usize) -> i32 {
@@ -163,7 +189,19 @@ pub fn conv_pool_i8(
         let t1 = (t0 + taps_per_chunk).min(9);
         let len = (t1 - t0) * ci;
         let mut groups = 0;
-        for (p, px) in taps.iter().enumerate() {
+        if ci.is_multiple_of(4) {
+            // whole groups per tap: four values per word, widened and offset two at a time
+            let zpn = pack(-zp, -zp);
+            let [p0, p1, p2, p3] = taps;
+            let g = ci / 4;
+            pack_taps::<0>(&mut col, p0.get(t0..t1).unwrap_or(&[]), g, zpn);
+            pack_taps::<1>(&mut col, p1.get(t0..t1).unwrap_or(&[]), g, zpn);
+            pack_taps::<2>(&mut col, p2.get(t0..t1).unwrap_or(&[]), g, zpn);
+            pack_taps::<3>(&mut col, p3.get(t0..t1).unwrap_or(&[]), g, zpn);
+            groups = len / 4;
+        }
+        let slow = if groups == 0 { &taps[..] } else { &[] };
+        for (p, px) in slow.iter().enumerate() {
             let mut packer = Packer {
                 col: &mut col,
                 p,
