@@ -132,6 +132,111 @@ fn dot4_impl(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
     *acc = [a0, a1, a2, a3];
 }
 
+/// [`dot4`] for consecutive output channels: `acc[o] += col . w[o * stride..][..4 n]` for
+/// every `o` in `0..acc.len()`, `n = col.len()` groups. Does nothing unless `n >= 1` and `w`
+/// holds every channel's `4 n` bytes.
+#[inline]
+pub fn dot4_channels(col: &[Group], w: &[u8], stride: usize, acc: &mut [[i32; 4]]) {
+    let n = col.len();
+    let Some(last) = acc.len().checked_sub(1) else {
+        return;
+    };
+    let need = last.checked_mul(stride).and_then(|v| v.checked_add(4 * n));
+    if n == 0 || stride < 4 * n || need.is_none_or(|need| need > w.len()) {
+        return;
+    }
+    dot4_channels_impl(col, w, stride, acc);
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline]
+fn dot4_channels_impl(col: &[Group], w: &[u8], stride: usize, acc: &mut [[i32; 4]]) {
+    for (o, a) in acc.iter_mut().enumerate() {
+        dot4_portable(col, w.get(o * stride..).unwrap_or(&[]), a);
+    }
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline]
+fn dot4_channels_impl(col: &[Group], w: &[u8], stride: usize, acc: &mut [[i32; 4]]) {
+    let n = col.len();
+    // SAFETY: the caller checked `n >= 1`, `stride >= 4 n`, `acc` non-empty and that `w` holds
+    // `(acc.len() - 1) * stride + 4 n` bytes. Per channel the inner loop reads exactly `n`
+    // words of weights from r12 (`LDR` may be unaligned on ARMv7-M) and `n` groups of eight
+    // word-aligned `i32` from `col` (r14, reset from the stack for each channel), as `dot4`;
+    // then r12 skips `stride - 4 n` bytes to the next channel. The four accumulators of the
+    // channel (`[i32; 4]`, word-aligned) are loaded from and stored back to `acc` through r6,
+    // which stops at the end of `acc`. r6 and r7 (not nameable as operands; every operand has a
+    // fixed register, so neither holds one) are pushed first and popped last; the four
+    // parameters pushed after them are dropped by `add sp, #16` before that pop, so the stack is
+    // balanced. Every other register written is an operand or declared clobbered, the flags are
+    // clobbered, and the only memory written is `acc` and the stack below the entry `sp`.
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "push {{r0, r1, r2, r3}}",
+            "mov r6, r4",
+            "1:",
+            "ldm r6, {{r8, r9, r10, r11}}",
+            "ldr lr, [sp]",
+            "ldr r4, [sp, #4]",
+            "add r7, r12, r4",
+            "tst r4, #4",
+            "bne 3f",
+            "2:",
+            "ldr r4, [r12], #4",
+            "sxtb16 r5, r4, ror #8",
+            "sxtb16 r4, r4",
+            "ldm lr!, {{r0, r1, r2, r3}}",
+            "smlad r8, r0, r4, r8",
+            "smlad r8, r1, r5, r8",
+            "smlad r9, r2, r4, r9",
+            "smlad r9, r3, r5, r9",
+            "ldm lr!, {{r0, r1, r2, r3}}",
+            "smlad r10, r0, r4, r10",
+            "smlad r10, r1, r5, r10",
+            "smlad r11, r2, r4, r11",
+            "smlad r11, r3, r5, r11",
+            "3:",
+            "ldr r4, [r12], #4",
+            "sxtb16 r5, r4, ror #8",
+            "sxtb16 r4, r4",
+            "ldm lr!, {{r0, r1, r2, r3}}",
+            "smlad r8, r0, r4, r8",
+            "smlad r8, r1, r5, r8",
+            "smlad r9, r2, r4, r9",
+            "smlad r9, r3, r5, r9",
+            "ldm lr!, {{r0, r1, r2, r3}}",
+            "smlad r10, r0, r4, r10",
+            "smlad r10, r1, r5, r10",
+            "smlad r11, r2, r4, r11",
+            "smlad r11, r3, r5, r11",
+            "cmp r12, r7",
+            "bne 2b",
+            "stm r6!, {{r8, r9, r10, r11}}",
+            "ldr r4, [sp, #8]",
+            "add r12, r4",
+            "ldr r4, [sp, #12]",
+            "cmp r6, r4",
+            "bne 1b",
+            "add sp, #16",
+            "pop {{r6, r7}}",
+            inout("r0") col.as_ptr() => _,
+            inout("r1") 4 * n => _,
+            inout("r2") stride - 4 * n => _,
+            inout("r3") acc.as_mut_ptr_range().end => _,
+            inout("r4") acc.as_mut_ptr() => _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            inout("r12") w.as_ptr() => _,
+            out("lr") _,
+        );
+    }
+}
+
 /// One pooling window of a one-input-channel layer, `[pixel][word]`: a pixel's nine taps
 /// `x0..x8` (input zero point subtracted, 0 in the padding) as `(x0, x2)`, `(x1, x3)`, `(x4, x6)`,
 /// `(x5, x7)`, `(x8, _)` (low half first; only the low half of the last word is read).
@@ -507,6 +612,55 @@ mod tests {
                     .unwrap()
             });
             assert_eq!(quad9x4_max(&widen9(&w9), &q), want);
+        }
+    }
+
+    /// The multi-channel pass equals one `dot4` per channel; bad lengths do nothing.
+    #[test]
+    fn dot4_channels_matches_dot4() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        for (n, ch, stride) in [(1, 1, 4), (3, 5, 13), (96, 64, 1152), (7, 2, 28)] {
+            let col: Vec<Group> = (0..n)
+                .map(|_| core::array::from_fn(|_| rng.random()))
+                .collect();
+            let w: Vec<u8> = (0..(ch - 1) * stride + 4 * n)
+                .map(|_| rng.random())
+                .collect();
+            let start: Vec<[i32; 4]> = (0..ch)
+                .map(|_| core::array::from_fn(|_| rng.random()))
+                .collect();
+            let mut want = start.clone();
+            for (o, a) in want.iter_mut().enumerate() {
+                dot4(&col, &w[o * stride..o * stride + 4 * n], a);
+            }
+            let mut got = start.clone();
+            dot4_channels(&col, &w, stride, &mut got);
+            assert_eq!(got, want, "{n} {ch} {stride}");
+            let mut short = start.clone();
+            dot4_channels(&col, &w[1..], stride, &mut short);
+            assert_eq!(short, start);
+        }
+    }
+
+    /// `SXTAB16` against its definition, lane by lane.
+    #[test]
+    fn sxtab16_matches_the_definition() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+        for _ in 0..10_000 {
+            let (a, x): (i32, i32) = (rng.random(), rng.random());
+            let b = x.to_le_bytes().map(|v| i16::from(v as i8));
+            let lanes = |v: i32| [v as i16, (v >> 16) as i16];
+            let [a0, a1] = lanes(a);
+            assert_eq!(
+                lanes(sxtab16(a, x)),
+                [a0.wrapping_add(b[0]), a1.wrapping_add(b[2])]
+            );
+            assert_eq!(
+                lanes(sxtab16_ror8(a, x)),
+                [a0.wrapping_add(b[1]), a1.wrapping_add(b[3])]
+            );
+            assert_eq!(lanes(sxtb16(x)), [b[0], b[2]]);
+            assert_eq!(lanes(sxtb16_ror8(x)), [b[1], b[3]]);
         }
     }
 }

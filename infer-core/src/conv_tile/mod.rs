@@ -214,6 +214,13 @@ pub fn conv_pool_i8(
             groups = packer.finish();
         }
         let col = col.get(..groups).unwrap_or(&[]);
+        if 4 * groups == len {
+            // whole groups: every channel in one pass
+            let w = weights.get(t0 * ci..).unwrap_or(&[]);
+            dsp::dot4_channels(col, w, k_all, acc.get_mut(..co).unwrap_or(&mut []));
+            t0 = t1;
+            continue;
+        }
         for (o, a) in acc.iter_mut().enumerate().take(co) {
             let base = o * k_all + t0 * ci;
             let w = weights.get(base..).unwrap_or(&[]);
