@@ -130,7 +130,7 @@ impl FrontendConfig {
             return Err(Error::ConfigBadSampleRate);
         }
         let n_fft = self.n_fft as usize;
-        if !n_fft.is_power_of_two() || !(MIN_N_FFT..=MAX_N_FFT).contains(&n_fft) {
+        if !crate::fft::is_supported(n_fft) {
             return Err(Error::ConfigUnsupportedFftSize);
         }
         if self.hop_length == 0 || self.hop_length > self.n_fft {

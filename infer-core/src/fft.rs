@@ -11,10 +11,18 @@ use microfft::real;
 use crate::Error;
 use crate::config::{MAX_N_FFT, MIN_N_FFT};
 
-/// Whether `n_fft` is an FFT size compiled into this build.
+/// Whether `n_fft` is an FFT size compiled into this build (every power of two in
+/// `MIN_N_FFT..=MAX_N_FFT` with the `fft-all-sizes` feature, else only [`DEVICE_N_FFT`]).
 pub fn is_supported(n_fft: usize) -> bool {
-    n_fft.is_power_of_two() && (MIN_N_FFT..=MAX_N_FFT).contains(&n_fft)
+    if cfg!(feature = "fft-all-sizes") {
+        n_fft.is_power_of_two() && (MIN_N_FFT..=MAX_N_FFT).contains(&n_fft)
+    } else {
+        n_fft == DEVICE_N_FFT
+    }
 }
+
+/// The one FFT size of a build without the `fft-all-sizes` feature: the default front end's.
+pub const DEVICE_N_FFT: usize = 2048;
 
 macro_rules! dispatch_rfft {
     ($buf:expr, $n:expr, $($size:literal => $f:ident),* $(,)?) => {
@@ -42,6 +50,7 @@ macro_rules! dispatch_rfft {
 /// # Errors
 /// [`Error::ConfigUnsupportedFftSize`] for a size not compiled in,
 /// [`Error::OutputTooSmall`] if `buf` is shorter than `n_fft`.
+#[cfg(feature = "fft-all-sizes")]
 pub fn rfft_packed(buf: &mut [f32], n_fft: usize) -> Result<(), Error> {
     dispatch_rfft!(buf, n_fft,
         16 => rfft_16,
@@ -53,6 +62,16 @@ pub fn rfft_packed(buf: &mut [f32], n_fft: usize) -> Result<(), Error> {
         1024 => rfft_1024,
         2048 => rfft_2048,
     )
+}
+
+/// As above, with only [`DEVICE_N_FFT`] compiled in.
+///
+/// # Errors
+/// [`Error::ConfigUnsupportedFftSize`] for any other size, [`Error::OutputTooSmall`] if `buf`
+/// is shorter than `n_fft`.
+#[cfg(not(feature = "fft-all-sizes"))]
+pub fn rfft_packed(buf: &mut [f32], n_fft: usize) -> Result<(), Error> {
+    dispatch_rfft!(buf, n_fft, 2048 => rfft_2048)
 }
 
 /// Windowed frame in, one-sided spectrum out, in the same buffer: on return
@@ -172,5 +191,27 @@ mod tests {
             Err(Error::ConfigBadPower)
         );
         assert!(is_supported(2048) && !is_supported(8) && !is_supported(3000));
+    }
+
+    /// Without `fft-all-sizes` (the device build) only the default front end's size is
+    /// compiled in and every other size is a typed error; with it (host builds) all are.
+    #[test]
+    fn gated_sizes_are_typed_errors() {
+        assert!(is_supported(DEVICE_N_FFT));
+        let all = cfg!(feature = "fft-all-sizes");
+        let mut buf = [0.0f32; MAX_N_FFT];
+        for n in [16, 256, 1024] {
+            assert_eq!(is_supported(n), all);
+            let want = if all {
+                Ok(())
+            } else {
+                Err(Error::ConfigUnsupportedFftSize)
+            };
+            assert_eq!(rfft_packed(&mut buf, n), want);
+        }
+        assert_eq!(
+            crate::posenc::supported(crate::format::PosEnc::Sinusoidal),
+            cfg!(feature = "posenc-sinusoidal")
+        );
     }
 }

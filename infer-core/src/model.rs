@@ -98,7 +98,7 @@ fn check_requant(
         let want =
             f64::from(input_scale) * f64::from(f32_at(weight_scales, c)) / f64::from(output_scale);
         let got = r.to_f64();
-        let tol = want * 1e-6 + libm::exp2(-31.0);
+        let tol = want * 1e-6 + crate::quant::pow2(-31);
         let close = (got - want).abs() <= tol;
         if !close {
             return Err(Error::ModelBadQuantisation);
@@ -166,6 +166,9 @@ impl<'a> Model<'a> {
         };
         dims.mels[0] = n_mels;
         dims.frames[0] = frames;
+        if !crate::posenc::supported(input.posenc) {
+            return Err(Error::ModelArchitectureUnsupported);
+        }
         dims.channels[0] = input.posenc.in_channels();
         for b in 1..=N_BLOCKS {
             dims.mels[b] = dims.mels[b - 1] / 2;

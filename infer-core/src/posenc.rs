@@ -19,7 +19,8 @@ pub fn unit_coord(i: usize, n: usize) -> f32 {
 }
 
 /// The trainer's sinusoidal plane: `sin(t / 10000^(2 floor(m/2) / n_mels))` for even `m`,
-/// `cos` for odd `m`, in f64 then f32.
+/// `cos` for odd `m`, in f64 then f32 (feature `posenc-sinusoidal`).
+#[cfg(feature = "posenc-sinusoidal")]
 pub fn sinusoid(m: usize, t: usize, n_mels: usize) -> f32 {
     let exponent = (2 * (m / 2)) as f64 / n_mels as f64;
     let angle = t as f64 / libm::pow(10000.0, exponent);
@@ -28,6 +29,12 @@ pub fn sinusoid(m: usize, t: usize, n_mels: usize) -> f32 {
     } else {
         libm::cos(angle)
     }) as f32
+}
+
+/// Whether this build computes `posenc` (the sinusoidal one needs the `posenc-sinusoidal`
+/// feature).
+pub fn supported(posenc: PosEnc) -> bool {
+    cfg!(feature = "posenc-sinusoidal") || posenc != PosEnc::Sinusoidal
 }
 
 /// Fills the positional-encoding planes of a `[n_mels][frames]` input (mel-major, f32) into
@@ -40,9 +47,14 @@ pub fn sinusoid(m: usize, t: usize, n_mels: usize) -> f32 {
 ///   n_mels * frames`), the input's channels 1 and 2.
 ///
 /// # Errors
-/// [`Error::OutputTooSmall`] if `out` holds fewer values than that.
+/// [`Error::OutputTooSmall`] if `out` holds fewer values than that,
+/// [`Error::ModelArchitectureUnsupported`] for the sinusoidal plane without the
+/// `posenc-sinusoidal` feature.
 pub fn fill(posenc: PosEnc, n_mels: usize, frames: usize, out: &mut [f32]) -> Result<usize, Error> {
     let n = n_mels * frames;
+    if !supported(posenc) {
+        return Err(Error::ModelArchitectureUnsupported);
+    }
     let planes = match posenc {
         PosEnc::None => 0,
         PosEnc::Sinusoidal => 1,
@@ -53,9 +65,10 @@ pub fn fill(posenc: PosEnc, n_mels: usize, frames: usize, out: &mut [f32]) -> Re
     };
     let (first, second) = out.split_at_mut(n.min(planes * n));
     for (i, v) in first.iter_mut().enumerate() {
-        let (m, t) = (i / frames.max(1), i % frames.max(1));
+        let m = i / frames.max(1);
         *v = match posenc {
-            PosEnc::Sinusoidal => sinusoid(m, t, n_mels),
+            #[cfg(feature = "posenc-sinusoidal")]
+            PosEnc::Sinusoidal => sinusoid(m, i % frames.max(1), n_mels),
             _ => unit_coord(m, n_mels),
         };
     }

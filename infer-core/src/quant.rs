@@ -135,7 +135,7 @@ impl Requantizer {
 
     /// The real factor this requantizer represents.
     pub fn to_f64(&self) -> f64 {
-        f64::from(self.multiplier) * libm::exp2(f64::from(self.shift) - 31.0)
+        f64::from(self.multiplier) * pow2(i32::from(self.shift) - 31)
     }
 
     /// TFLite's `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
@@ -151,6 +151,12 @@ impl Requantizer {
             right,
         )
     }
+}
+
+/// `2^k` exactly (as `libm::exp2(k)` gives it, without its tables) for `k` in `-1022..=1023`,
+/// clamped to that range.
+pub fn pow2(k: i32) -> f64 {
+    f64::from_bits(((k.clamp(-1022, 1023) + 1023) as u64) << 52)
 }
 
 /// gemmlowp's `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2 * a * b`, rounded to

@@ -23,7 +23,9 @@ mod ring;
 #[cfg(test)]
 mod tests;
 
-pub use crate::posenc::{sinusoid, unit_coord};
+#[cfg(feature = "posenc-sinusoidal")]
+pub use crate::posenc::sinusoid;
+pub use crate::posenc::unit_coord;
 pub use act::{Act, Observer};
 #[cfg(any(test, feature = "std"))]
 pub use reference::{encode_segment, reference_forward};
@@ -106,17 +108,21 @@ pub(crate) fn encode_frame<A: Act>(
         if !x.is_finite() {
             return Err(Error::InputNotFinite);
         }
-        let mut v = (x - spec.mean) / spec.std;
-        match spec.posenc {
-            PosEnc::None => {}
-            PosEnc::Sinusoidal => v += sinusoid(m, t, n_mels),
+        let v = (x - spec.mean) / spec.std;
+        let v = match spec.posenc {
+            PosEnc::None => v,
+            #[cfg(feature = "posenc-sinusoidal")]
+            PosEnc::Sinusoidal => v + sinusoid(m, t, n_mels),
+            #[cfg(not(feature = "posenc-sinusoidal"))]
+            PosEnc::Sinusoidal => return Err(Error::ModelArchitectureUnsupported),
             PosEnc::Coord => {
                 if let [_, a, b] = px {
                     *a = A::from_normalised(unit_coord(m, n_mels), q);
                     *b = A::from_normalised(unit_coord(t, frames), q);
                 }
+                v
             }
-        }
+        };
         if let Some(p) = px.first_mut() {
             *p = A::from_normalised(v, q);
         }
