@@ -58,9 +58,13 @@ impl FastRequant {
             return None;
         }
         let right = u32::from(r.shift.unsigned_abs()).min(31);
+        // 2^30 + 2^(right + 30) from 32-bit halves (no 64-bit shift): the high half is
+        // 2^(right - 2) for right >= 2; for right == 1 the low half holds 2^31.
+        let lo = (1u32 << 30) | ((1u32 << right) << 30);
+        let hi = (1u32 << right) >> 2;
         Some(FastRequant {
             mult: r.multiplier.unsigned_abs(),
-            nudge: (1u64 << 30) + (1u64 << (right + 30)),
+            nudge: (u64::from(hi) << 32) | u64::from(lo),
             shift_hi: right - 1,
             ozp,
         })
@@ -79,14 +83,14 @@ impl FastRequant {
     }
 }
 
-/// One int8 conv + ReLU + 2x2 max-pool output pixel for each of four windows of a
-/// one-input-channel layer: `out[w][o]` from `wins[w]`. Bit-identical to
-/// [`crate::conv::pixel_i8`] on the four pixels then the max. Does nothing unless the layer is
-/// int8 with one input channel.
+/// One int8 conv + ReLU + 2x2 max-pool output pixel for each window of a one-input-channel
+/// layer, in groups of four windows: `out[g][w][o]` from `wins[g][w]` (as many groups as both
+/// hold). Bit-identical to [`crate::conv::pixel_i8`] on the four pixels then the max. Does
+/// nothing unless the layer is int8 with one input channel.
 pub fn conv9_pool_windows<const C: usize>(
     layer: &Conv3x3<'_>,
-    wins: &[Quad9; 4],
-    out: &mut [[i8; C]; 4],
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; C]; 4]],
 ) {
     let ConvParams::Int8 {
         weights,
@@ -106,16 +110,20 @@ pub fn conv9_pool_windows<const C: usize>(
         let wide = dsp::widen9(w);
         let b = i32_at(bias, o);
         if let Some(fast) = FastRequant::new(layer.requantizer(o), ozp, act_min) {
-            let m = dsp::quad9x4_max(&wide, wins);
-            for (&m, dst) in m.iter().zip(out.iter_mut()) {
-                if let Some(y) = dst.get_mut(o) {
-                    *y = fast.apply(m.wrapping_add(b));
+            for (group, dst) in wins.iter().zip(out.iter_mut()) {
+                let m = dsp::quad9x4_max(&wide, group);
+                for (&m, dst) in m.iter().zip(dst.iter_mut()) {
+                    if let Some(y) = dst.get_mut(o) {
+                        *y = fast.apply(m.wrapping_add(b));
+                    }
                 }
             }
         } else {
-            for (x, dst) in wins.iter().zip(out.iter_mut()) {
-                let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
-                store(layer, o, a, ozp, act_min, TilePool::Quad, dst, &mut []);
+            for (group, dst) in wins.iter().zip(out.iter_mut()) {
+                for (x, dst) in group.iter().zip(dst.iter_mut()) {
+                    let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
+                    store(layer, o, a, ozp, act_min, TilePool::Quad, dst, &mut []);
+                }
             }
         }
     }

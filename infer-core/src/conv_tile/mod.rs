@@ -352,7 +352,7 @@ pub fn conv3x3_relu_pool_i8(
                 });
                 pack_patch(&patch, input_zero_point)
             });
-            conv9_pool_windows(layer, &wins, &mut res);
+            conv9_pool_windows(layer, &[wins], &mut [&mut res]);
             for (d, r) in dst.chunks_mut(co).zip(&res) {
                 for (d, &r) in d.iter_mut().zip(r) {
                     *d = r;

@@ -212,7 +212,7 @@ fn conv9_windows_equal_scalar_reference() {
         });
         let wins = patches.map(|p| pack_patch(&p, layer.izp));
         let mut got = [[0i8; MAX_OUT]; 4];
-        conv9_pool_windows(&conv, &wins, &mut got);
+        conv9_pool_windows(&conv, &[wins], &mut [&mut got]);
         for (w, patch) in patches.iter().enumerate() {
             let cells: Vec<Vec<[i8; 1]>> = patch
                 .iter()

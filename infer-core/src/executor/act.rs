@@ -23,13 +23,13 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         out1: &mut [Self],
     );
     /// Block 1's fast path for a layer with one input channel: one conv + ReLU + 2x2 max-pool
-    /// output pixel per window patch into `out[w]`. Returns `false` (and writes nothing) where
+    /// output pixel per window patch into `out[m][w]`, for up to two mels `m`. Returns `false` (and writes nothing) where
     /// there is none (f32, or more than one input channel): the caller then uses
     /// [`Act::conv_pool`].
     fn conv_pool_patches(
         _layer: &Conv3x3<'_>,
-        _patches: &[Patch<Self>; P1_FRAMES],
-        _out: &mut [[Self; C1]; P1_FRAMES],
+        _patches: &[[Patch<Self>; P1_FRAMES]],
+        _out: &mut [&mut [[Self; C1]; P1_FRAMES]],
     ) -> bool {
         false
     }
@@ -96,8 +96,8 @@ impl Act for i8 {
     }
     fn conv_pool_patches(
         layer: &Conv3x3<'_>,
-        patches: &[Patch<i8>; P1_FRAMES],
-        out: &mut [[i8; C1]; P1_FRAMES],
+        patches: &[[Patch<i8>; P1_FRAMES]],
+        out: &mut [&mut [[i8; C1]; P1_FRAMES]],
     ) -> bool {
         let ConvParams::Int8 {
             input_zero_point, ..
@@ -108,8 +108,13 @@ impl Act for i8 {
         if layer.in_ch != 1 {
             return false;
         }
-        let wins = patches.map(|p| conv_tile::pack_patch(&p, input_zero_point));
-        conv_tile::conv9_pool_windows(layer, &wins, out);
+        // up to two mels' windows per pass over the channels
+        let mut wins = [[[[0i32; 5]; 4]; P1_FRAMES]; 2];
+        for (w, p) in wins.iter_mut().zip(patches) {
+            *w = p.map(|p| conv_tile::pack_patch(&p, input_zero_point));
+        }
+        let n = patches.len().min(2);
+        conv_tile::conv9_pool_windows(layer, wins.get(..n).unwrap_or(&[]), out);
         true
     }
     fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {

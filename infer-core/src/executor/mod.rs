@@ -365,9 +365,11 @@ impl<A: Act> Executor<A> {
         let mut next_mel = 0;
         for j in 0..m2 {
             // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
-            while next_mel < (2 * j + 3).min(m1) {
-                self.block1_mel(l1, dims, u, next_mel, obs);
-                next_mel += 1;
+            let end = (2 * j + 3).min(m1);
+            while next_mel < end {
+                let n = (end - next_mel).min(2);
+                self.block1_mels(l1, dims, u, next_mel, n, obs);
+                next_mel += n;
             }
             let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
             for (q, px_taps) in taps.iter_mut().enumerate() {
@@ -393,8 +395,70 @@ impl<A: Act> Executor<A> {
         }
     }
 
+    /// Block 1's pooled output at mels `k..k + n` (`n` 1 or 2) for frames `u-1..=u+2` into
+    /// mel-ring slots `k % P1_MELS`, ...: one input channel runs both mels' windows per pass
+    /// over the channels ([`Act::conv_pool_patches`]), anything else mel by mel.
+    fn block1_mels<O: Observer<A>>(
+        &mut self,
+        l1: &Conv3x3<'_>,
+        dims: &Dims,
+        u: usize,
+        k: usize,
+        n: usize,
+        obs: &mut O,
+    ) {
+        let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
+        let (t1, c1) = (dims.frames[1], dims.channels[1]);
+        if c0 == 1 && (n == 1 || n == 2) {
+            // each window's 4x4 input patch
+            let patches: [[Patch<A>; P1_FRAMES]; 2] = core::array::from_fn(|d| {
+                core::array::from_fn(|f| {
+                    let p = (u + f).wrapping_sub(1);
+                    core::array::from_fn(|i| {
+                        core::array::from_fn(|j| {
+                            if p >= t1 || d >= n {
+                                return None;
+                            }
+                            let mm = (2 * (k + d) + i).wrapping_sub(1);
+                            let tt = (2 * p + j).wrapping_sub(1);
+                            if mm >= m0 || tt >= t0 {
+                                return None;
+                            }
+                            self.input.get(tt % INPUT_RING)?.get(mm).copied()
+                        })
+                    })
+                })
+            });
+            let (a, b) = (k % P1_MELS, (k + 1) % P1_MELS);
+            let done = match (n, self.p1.get_disjoint_mut([a, b])) {
+                (2, Ok([s0, s1])) => A::conv_pool_patches(l1, &patches, &mut [s0, s1]),
+                (_, Ok([s0, _])) => {
+                    A::conv_pool_patches(l1, patches.get(..1).unwrap_or(&[]), &mut [s0])
+                }
+                _ => false,
+            };
+            if done {
+                for d in 0..n {
+                    let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
+                        continue;
+                    };
+                    for (f, dst) in slot.iter().enumerate() {
+                        let p = (u + f).wrapping_sub(1);
+                        if p < t1 && (f == 1 || f == 2) {
+                            obs.activation(1, p, k + d, dst.get(..c1).unwrap_or(&[]));
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        for d in 0..n {
+            self.block1_mel(l1, dims, u, k + d, obs);
+        }
+    }
+
     /// Block 1's pooled output at mel `k` for frames `u-1..=u+2` into mel-ring slot
-    /// `k % P1_MELS`.
+    /// `k % P1_MELS`, one tile per window.
     fn block1_mel<O: Observer<A>>(
         &mut self,
         l1: &Conv3x3<'_>,
@@ -408,33 +472,6 @@ impl<A: Act> Executor<A> {
         let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
             return;
         };
-        if c0 == 1 {
-            // one input channel: each window's 4x4 input patch, all windows per channel pass
-            let patches: [Patch<A>; P1_FRAMES] = core::array::from_fn(|f| {
-                let p = (u + f).wrapping_sub(1);
-                core::array::from_fn(|i| {
-                    core::array::from_fn(|j| {
-                        if p >= t1 {
-                            return None;
-                        }
-                        let (mm, tt) = ((2 * k + i).wrapping_sub(1), (2 * p + j).wrapping_sub(1));
-                        if mm >= m0 || tt >= t0 {
-                            return None;
-                        }
-                        self.input.get(tt % INPUT_RING)?.get(mm).copied()
-                    })
-                })
-            });
-            if A::conv_pool_patches(l1, &patches, slot) {
-                for (f, dst) in slot.iter().enumerate() {
-                    let p = (u + f).wrapping_sub(1);
-                    if p < t1 && (f == 1 || f == 2) {
-                        obs.activation(1, p, k, dst.get(..c1).unwrap_or(&[]));
-                    }
-                }
-                return;
-            }
-        }
         for (f, dst) in slot.iter_mut().enumerate() {
             let p = (u + f).wrapping_sub(1);
             if p >= t1 {
