@@ -111,11 +111,14 @@ pub fn conv9_pool_windows<const C: usize>(
         let b = i32_at(bias, o);
         if let Some(fast) = FastRequant::new(layer.requantizer(o), ozp, act_min) {
             for (group, dst) in wins.iter().zip(out.iter_mut()) {
-                let m = dsp::quad9x4_max(&wide, group);
-                for (&m, dst) in m.iter().zip(dst.iter_mut()) {
-                    if let Some(y) = dst.get_mut(o) {
-                        *y = fast.apply(m.wrapping_add(b));
-                    }
+                let [m0, m1, m2, m3] = dsp::quad9x4_max(&wide, group);
+                // unrolled by hand: straight-line code at any opt-level
+                let [d0, d1, d2, d3] = &mut **dst;
+                if o < C {
+                    d0[o] = fast.apply(m0.wrapping_add(b));
+                    d1[o] = fast.apply(m1.wrapping_add(b));
+                    d2[o] = fast.apply(m2.wrapping_add(b));
+                    d3[o] = fast.apply(m3.wrapping_add(b));
                 }
             }
         } else {
