@@ -1,6 +1,6 @@
 //! The firmware's errors, each mapped to a process exit status.
 
-use core::fmt;
+use crate::text::Line;
 
 /// Everything that stops the firmware before it has processed every clip.
 #[derive(Debug, Clone, Copy)]
@@ -86,47 +86,51 @@ impl From<infer_core::Error> for FwError {
     }
 }
 
-impl fmt::Display for FwError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FwError::ListOpen => f.write_str("cannot open the clip list"),
-            FwError::ListRead => f.write_str("cannot read the clip list"),
-            FwError::ListTooLong => {
-                f.write_str("clip list line longer than the firmware's line buffer")
-            }
-            FwError::ListBadLine(n) => write!(f, "clip list line {n}: malformed"),
-            FwError::BadPath => f.write_str("path empty, too long or holding a NUL byte"),
-            FwError::ClipOpen => f.write_str("cannot open the file (missing?)"),
-            FwError::ClipRead => f.write_str("read failed or the file ended early"),
+impl FwError {
+    /// Appends the error's description to `l`.
+    pub fn describe(&self, l: &mut Line) {
+        let n = |v: usize| v as u64;
+        match *self {
+            FwError::ListOpen => l.s("cannot open the clip list"),
+            FwError::ListRead => l.s("cannot read the clip list"),
+            FwError::ListTooLong => l.s("clip list line longer than the firmware's line buffer"),
+            FwError::ListBadLine(k) => l.s("clip list line ").u(n(k)).s(": malformed"),
+            FwError::BadPath => l.s("path empty, too long or holding a NUL byte"),
+            FwError::ClipOpen => l.s("cannot open the file (missing?)"),
+            FwError::ClipRead => l.s("read failed or the file ended early"),
             FwError::ClipOddBytes { bytes } => {
-                write!(f, "odd byte count {bytes}: not 16-bit PCM")
+                l.s("odd byte count ").u(bytes).s(": not 16-bit PCM")
             }
-            FwError::ClipShort { bytes, expected } => {
-                write!(f, "short file: {bytes} bytes, expected {expected}")
-            }
-            FwError::ClipLong { bytes, expected } => {
-                write!(
-                    f,
-                    "file longer than announced: {bytes} bytes, expected {expected}"
-                )
-            }
-            FwError::ClipTooLong { samples, max } => {
-                write!(f, "clip of {samples} samples exceeds the limit of {max}")
-            }
-            FwError::ClipNoSegment { samples, segment } => {
-                write!(
-                    f,
-                    "clip of {samples} samples is shorter than one segment ({segment})"
-                )
-            }
-            FwError::OutCreate => f.write_str("cannot create an output file"),
-            FwError::OutWrite => f.write_str("cannot write an output file"),
-            FwError::ModelSegment { model, firmware } => write!(
-                f,
-                "model expects {model} samples per segment, the firmware cuts {firmware}"
-            ),
-            FwError::ModelNotInt8 => f.write_str("the embedded model is not int8"),
-            FwError::Core(e) => write!(f, "infer-core: {e}"),
-        }
+            FwError::ClipShort { bytes, expected } => l
+                .s("short file: ")
+                .u(bytes)
+                .s(" bytes, expected ")
+                .u(expected),
+            FwError::ClipLong { bytes, expected } => l
+                .s("file longer than announced: ")
+                .u(bytes)
+                .s(" bytes, expected ")
+                .u(expected),
+            FwError::ClipTooLong { samples, max } => l
+                .s("clip of ")
+                .u(n(samples))
+                .s(" samples exceeds the limit of ")
+                .u(n(max)),
+            FwError::ClipNoSegment { samples, segment } => l
+                .s("clip of ")
+                .u(n(samples))
+                .s(" samples is shorter than one segment (")
+                .u(n(segment))
+                .s(")"),
+            FwError::OutCreate => l.s("cannot create an output file"),
+            FwError::OutWrite => l.s("cannot write an output file"),
+            FwError::ModelSegment { model, firmware } => l
+                .s("model expects ")
+                .u(u64::from(model))
+                .s(" samples per segment, the firmware cuts ")
+                .u(n(firmware)),
+            FwError::ModelNotInt8 => l.s("the embedded model is not int8"),
+            FwError::Core(e) => l.s("infer-core: ").s(e.message()),
+        };
     }
 }

@@ -5,12 +5,12 @@
 //! runs it from the directory that holds `clips.txt`.
 
 use core::ffi::CStr;
-use core::fmt;
 
 use semihosting::fs::File;
 use semihosting::io::{Read, Write};
 
 use crate::error::FwError;
+use crate::text::Line;
 
 /// Longest path accepted in the clip list (bytes).
 pub const MAX_PATH: usize = 255;
@@ -43,12 +43,9 @@ impl CPath {
         CStr::from_bytes_with_nul(with_nul).map_err(|_| FwError::BadPath)
     }
 
-    /// The path as text (lossy: non-UTF-8 paths print as `?`).
-    pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("?")
+    /// The path's bytes (printed as they are).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -95,8 +92,19 @@ impl LineReader {
                 }
                 return Ok(None);
             }
-            // Move the partial line to the front and read more after it.
-            self.buf.copy_within(self.start..self.end, 0);
+            // Move the partial line to the front and read more after it, in pieces that do not
+            // overlap (plain copies: no `memmove` in the firmware, 1.5 KiB of flash).
+            let (len, gap) = (self.end - self.start, self.start);
+            let mut done = 0;
+            while done < len && gap > 0 {
+                let n = gap.min(len - done);
+                if let Some((head, tail)) = self.buf.split_at_mut_checked(gap + done)
+                    && let (Some(d), Some(s)) = (head.get_mut(done..done + n), tail.get(..n))
+                {
+                    d.copy_from_slice(s);
+                }
+                done += n;
+            }
             self.end -= self.start;
             self.start = 0;
             let free = self.buf.get_mut(self.end..).unwrap_or(&mut []);
@@ -163,13 +171,11 @@ impl PcmClip {
     }
 }
 
-/// A host file written line by line; lines are assembled in a buffer and
-/// written with one semihosting call each.
+/// A host file written line by line; lines are assembled in a [`Line`] and written with one
+/// semihosting call each.
 pub struct LineWriter {
     file: File,
-    buf: [u8; 512],
-    len: usize,
-    overflow: bool,
+    line: Line,
 }
 
 impl LineWriter {
@@ -178,39 +184,16 @@ impl LineWriter {
         let file = File::create(path).map_err(|_| FwError::OutCreate)?;
         Ok(LineWriter {
             file,
-            buf: [0; 512],
-            len: 0,
-            overflow: false,
+            line: Line::new(),
         })
     }
 
-    /// Writes one formatted line (a newline is appended).
-    pub fn line(&mut self, args: fmt::Arguments<'_>) -> Result<(), FwError> {
-        self.len = 0;
-        self.overflow = false;
-        fmt::Write::write_fmt(self, args).map_err(|_| FwError::OutWrite)?;
-        fmt::Write::write_str(self, "\n").map_err(|_| FwError::OutWrite)?;
-        if self.overflow {
-            return Err(FwError::OutWrite);
-        }
-        let data = self.buf.get(..self.len).ok_or(FwError::OutWrite)?;
+    /// Writes one line, assembled by `f` (a newline is appended).
+    pub fn line(&mut self, f: impl FnOnce(&mut Line)) -> Result<(), FwError> {
+        self.line.clear();
+        f(&mut self.line);
+        self.line.b(b"\n");
+        let data = self.line.bytes().ok_or(FwError::OutWrite)?;
         self.file.write_all(data).map_err(|_| FwError::OutWrite)
-    }
-}
-
-impl fmt::Write for LineWriter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-                Ok(())
-            }
-            None => {
-                self.overflow = true;
-                Err(fmt::Error)
-            }
-        }
     }
 }

@@ -16,9 +16,10 @@ mod counter;
 mod error;
 mod hostio;
 mod stack;
+mod text;
 
 use cortex_m_rt::{ExceptionFrame, entry, exception};
-use semihosting::eprintln;
+use crate::text::eprint;
 
 use infer_core::config::FrontendConfig;
 use infer_core::executor::Executor;
@@ -72,7 +73,9 @@ impl From<FwError> for Failure {
 fn main() -> ! {
     stack::paint();
     let Some(cp) = cortex_m::Peripherals::take() else {
-        eprintln!("error: core peripherals already taken");
+        eprint(|l| {
+            l.s("error: core peripherals already taken");
+        });
         semihosting::process::exit(5)
     };
     counter::start(cp.SYST);
@@ -89,8 +92,14 @@ fn run() -> Result<(), Failure> {
     let mut out = LineWriter::create(tmp.as_cstr()?)?;
     let result = process(&mut out);
     if let Err(Failure::Plain(e)) = &result {
-        eprintln!("error: {e}");
-        let _ = out.line(format_args!("error {e}"));
+        eprint(|l| {
+            l.s("error: ");
+            e.describe(l);
+        });
+        let _ = out.line(|l| {
+            l.s("error ");
+            e.describe(l);
+        });
     }
     drop(out);
     let fin = CPath::new(b"out.txt")?;
@@ -117,16 +126,26 @@ fn process(out: &mut LineWriter) -> Result<(), Failure> {
         Ok(s) => s,
         Err(e) => return Err(FwError::Core(*e).into()),
     };
-    out.line(format_args!(
-        "tinygenre-fw {PROTOCOL} model_bytes={} segment_samples={SEGMENT_SAMPLES} chunk={CHUNK} macs={}",
-        model::MODEL.map_or(0, <[u8]>::len),
-        model.as_ref().map_or(0, macs)
-    ))?;
-    out.line(format_args!(
-        "calibration insns={} ticks={calib_ticks} insns_per_tick={}",
-        2 * u64::from(CALIBRATION_ITERATIONS),
-        counter::INSNS_PER_TICK
-    ))?;
+    out.line(|l| {
+        l.s("tinygenre-fw ")
+            .u(PROTOCOL.into())
+            .s(" model_bytes=")
+            .u(model::MODEL.map_or(0, <[u8]>::len) as u64)
+            .s(" segment_samples=")
+            .u(SEGMENT_SAMPLES as u64)
+            .s(" chunk=")
+            .u(CHUNK as u64)
+            .s(" macs=")
+            .u(model.as_ref().map_or(0, macs));
+    })?;
+    out.line(|l| {
+        l.s("calibration insns=")
+            .u(2 * u64::from(CALIBRATION_ITERATIONS))
+            .s(" ticks=")
+            .u(calib_ticks)
+            .s(" insns_per_tick=")
+            .u(counter::INSNS_PER_TICK);
+    })?;
     run_clips(out, stream, model.as_ref())
 }
 
@@ -166,19 +185,31 @@ fn run_clips(
         match process_clip(out, &mut pipeline, idx, &path, n) {
             Ok(s) => n_segments += s,
             Err(e) => {
-                eprintln!("error: clip {idx} '{}': {e}", path.as_str());
-                let _ = out.line(format_args!("error clip={idx} path={} {e}", path.as_str()));
+                eprint(|l| {
+                    l.s("error: clip ").u(idx as u64).s(" '").b(path.as_bytes()).s("': ");
+                    e.describe(l);
+                });
+                let _ = out.line(|l| {
+                    l.s("error clip=").u(idx as u64).s(" path=").b(path.as_bytes()).s(" ");
+                    e.describe(l);
+                });
                 return Err(Failure::Reported(e));
             }
         }
         n_clips += 1;
     }
-    out.line(format_args!(
-        "stack peak_bytes={} region_bytes={}",
-        stack::peak(),
-        stack::size()
-    ))?;
-    out.line(format_args!("done clips={n_clips} segments={n_segments}"))?;
+    out.line(|l| {
+        l.s("stack peak_bytes=")
+            .u(stack::peak() as u64)
+            .s(" region_bytes=")
+            .u(stack::size() as u64);
+    })?;
+    out.line(|l| {
+        l.s("done clips=")
+            .u(n_clips as u64)
+            .s(" segments=")
+            .u(n_segments as u64);
+    })?;
     Ok(())
 }
 
@@ -303,9 +334,14 @@ fn process_clip(
             segment: SEGMENT_SAMPLES,
         });
     }
-    out.line(format_args!(
-        "clip {idx} samples={n_samples} segments={n_seg}"
-    ))?;
+    out.line(|l| {
+        l.s("clip ")
+            .u(idx as u64)
+            .s(" samples=")
+            .u(n_samples as u64)
+            .s(" segments=")
+            .u(n_seg as u64);
+    })?;
     let mut bytes = [0u8; 2 * CHUNK];
     for seg in 0..n_seg {
         let r = pipeline.segment(|buf| {
@@ -318,20 +354,22 @@ fn process_clip(
         match pipeline.model {
             Some(m) => {
                 let logits = pipeline.exec.logits(m)?;
-                out.line(format_args!(
-                    "seg {idx} {seg} pcm_fnv={:08x} mel_fnv={:08x} fe={} cnn={} class={} logits={}",
-                    r.pcm_fnv,
-                    r.mel_fnv,
-                    r.frontend_insns,
-                    r.cnn_insns,
-                    argmax(logits),
-                    Joined(logits)
-                ))?;
+                out.line(|l| {
+                    seg_head(l, idx, seg, &r);
+                    l.s(" cnn=")
+                        .u(r.cnn_insns)
+                        .s(" class=")
+                        .u(argmax(logits) as u64)
+                        .s(" logits=");
+                    for (i, &v) in logits.iter().enumerate() {
+                        if i > 0 {
+                            l.s(",");
+                        }
+                        l.i(v.into());
+                    }
+                })?;
             }
-            None => out.line(format_args!(
-                "seg {idx} {seg} pcm_fnv={:08x} mel_fnv={:08x} fe={}",
-                r.pcm_fnv, r.mel_fnv, r.frontend_insns
-            ))?,
+            None => out.line(|l| seg_head(l, idx, seg, &r))?,
         }
     }
     Ok(n_seg)
@@ -348,19 +386,18 @@ fn argmax(v: &[i8]) -> usize {
     best
 }
 
-/// Comma-separated values.
-struct Joined<'a>(&'a [i8]);
-
-impl core::fmt::Display for Joined<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for (i, v) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{v}")?;
-        }
-        Ok(())
-    }
+/// `seg <clip> <segment> pcm_fnv=... mel_fnv=... fe=...`
+fn seg_head(l: &mut text::Line, idx: usize, seg: usize, r: &SegmentResult) {
+    l.s("seg ")
+        .u(idx as u64)
+        .s(" ")
+        .u(seg as u64)
+        .s(" pcm_fnv=")
+        .hex8(r.pcm_fnv)
+        .s(" mel_fnv=")
+        .hex8(r.mel_fnv)
+        .s(" fe=")
+        .u(r.frontend_insns);
 }
 
 /// FNV-1a over the samples' little-endian bytes: lets the host check that the
@@ -400,12 +437,16 @@ fn parse_usize(s: &[u8]) -> Option<usize> {
 
 #[exception]
 unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
-    eprintln!("error: hard fault at pc={:#010x}", ef.pc());
+    eprint(|l| {
+        l.s("error: hard fault at pc=0x").hex8(ef.pc());
+    });
     semihosting::process::exit(6)
 }
 
 #[exception]
 unsafe fn DefaultHandler(irqn: i16) {
-    eprintln!("error: unexpected exception {irqn}");
+    eprint(|l| {
+        l.s("error: unexpected exception ").i(irqn.into());
+    });
     semihosting::process::exit(7)
 }

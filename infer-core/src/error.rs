@@ -61,7 +61,14 @@ pub enum Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let msg = match self {
+        f.write_str(self.message())
+    }
+}
+
+impl Error {
+    /// The error's one-line description (what `Display` prints).
+    pub fn message(&self) -> &'static str {
+        match self {
             Error::ConfigUnsupportedFftSize => {
                 "front-end config: n_fft is not a supported power of two"
             }
@@ -93,8 +100,7 @@ impl fmt::Display for Error {
             Error::ModelNotFinite => "model: NaN or infinite parameter",
             Error::ModelBadQuantisation => "model: invalid quantisation parameter",
             Error::FrontendMismatch => "model: front-end configuration mismatch",
-        };
-        f.write_str(msg)
+        }
     }
 }
 

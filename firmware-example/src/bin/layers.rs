@@ -102,3 +102,9 @@ fn main() -> ! {
     println!("done");
     semihosting::process::exit(0)
 }
+
+/// Exits with status 101 on a panic (none are expected).
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    semihosting::process::exit(101)
+}
