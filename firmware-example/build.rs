@@ -18,6 +18,13 @@ fn main() {
         .to_path_buf();
 
     fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
+    // cortex-m-rt's `device` feature includes `device.x` (weak handler aliases); the firmware's
+    // interrupt vectors all point at `DefaultHandler` (`src/vectors.rs`), so it is empty.
+    fs::write(
+        out.join("device.x"),
+        "/* no device interrupt handlers: see src/vectors.rs */\n",
+    )
+    .expect("write device.x");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=TINYGENRE_MODEL");

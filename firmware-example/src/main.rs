@@ -17,6 +17,7 @@ mod error;
 mod hostio;
 mod stack;
 mod text;
+mod vectors;
 
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use crate::text::eprint;

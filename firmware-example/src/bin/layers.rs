@@ -11,6 +11,8 @@
 
 #[path = "../counter.rs"]
 mod counter;
+#[path = "../vectors.rs"]
+mod vectors;
 
 use cortex_m_rt::entry;
 use infer_core::conv::{Conv3x3, ConvParams};
