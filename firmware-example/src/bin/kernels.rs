@@ -1,0 +1,231 @@
+//! The DSP kernels against their portable references, on the device (under QEMU): the
+//! assembly in infer-core's `dsp` module only runs on a Cortex-M with the DSP extension, so the
+//! host tests cannot reach it. Seeded random data, every remainder of the group loops, odd
+//! channel counts, padding; then whole tiles (`conv_pool_i8` against `conv_pool_scalar`) and
+//! one-input-channel windows (`conv9_pool_windows` against the scalar kernel).
+//! `cargo run --release --bin kernels` prints `kernels ok checks=N` and exits 0, or names the
+//! first mismatch and exits 1.
+
+#![no_std]
+#![no_main]
+
+#[path = "../vectors.rs"]
+mod vectors;
+
+use cortex_m_rt::entry;
+use infer_core::conv::{Conv3x3, ConvParams, Taps};
+use infer_core::conv_tile::{
+    MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows,
+    pack_patch,
+};
+use infer_core::dsp::{self, Group, Quad9};
+use infer_core::quant::Requantizer;
+use semihosting::println;
+
+struct Rng(u32);
+
+impl Rng {
+    fn next(&mut self) -> u32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        self.0
+    }
+    fn below(&mut self, n: u32) -> u32 {
+        ((u64::from(self.next()) * u64::from(n)) >> 32) as u32
+    }
+    fn i8(&mut self) -> i8 {
+        (self.next() >> 24) as i8
+    }
+}
+
+fn fail(what: &str, case: u32) -> ! {
+    println!("kernels MISMATCH {what} case={case}");
+    semihosting::process::exit(1)
+}
+
+#[entry]
+fn main() -> ! {
+    let mut rng = Rng(12345);
+    let mut checks = 0u32;
+    // dsp::dot4 and dot4_channels: every n mod 4, one to five channels, gaps between them
+    let mut col = [[0i32; 8]; 40];
+    let mut w = [0u8; 5 * 200];
+    for case in 0..200 {
+        let n = 1 + rng.below(24) as usize;
+        let ch = 1 + rng.below(5) as usize;
+        let stride = 4 * n + rng.below(9) as usize;
+        for g in col.iter_mut().take(n) {
+            *g = core::array::from_fn(|_| {
+                let lo = rng.below(511) as i32 - 255;
+                let hi = rng.below(511) as i32 - 255;
+                (hi << 16) | (lo & 0xffff)
+            });
+        }
+        for b in w.iter_mut() {
+            *b = rng.next() as u8;
+        }
+        let col: &[Group] = &col[..n];
+        let mut want = [[0i32; 4]; 5];
+        let mut got = [[0i32; 4]; 5];
+        for o in 0..ch {
+            let start: [i32; 4] = core::array::from_fn(|_| rng.next() as i32);
+            want[o] = start;
+            got[o] = start;
+            dsp::dot4_portable(col, &w[o * stride..], &mut want[o]);
+            let mut one = start;
+            dsp::dot4(col, &w[o * stride..], &mut one);
+            if one != want[o] {
+                fail("dot4", case);
+            }
+        }
+        dsp::dot4_channels(col, &w, stride, &mut got[..ch]);
+        if got != want {
+            fail("dot4_channels", case);
+        }
+        checks += 1;
+    }
+    // SXTB16 / SXTAB16
+    for case in 0..1000 {
+        let (a, x) = (rng.next() as i32, rng.next() as i32);
+        let b = x.to_le_bytes().map(|v| i32::from(v as i8));
+        let pack = |lo: i32, hi: i32| (hi << 16) | (lo & 0xffff);
+        let (a0, a1) = (i32::from(a as i16), a >> 16);
+        let ok = dsp::sxtb16(x) == pack(b[0], b[2])
+            && dsp::sxtb16_ror8(x) == pack(b[1], b[3])
+            && dsp::sxtab16(a, x) == pack(a0 + b[0], (a1 + b[2]) as i16 as i32)
+            && dsp::sxtab16_ror8(a, x) == pack(a0 + b[1], (a1 + b[3]) as i16 as i32);
+        if !ok {
+            fail("sxtb16", case);
+        }
+        checks += 1;
+    }
+    // quad9x4_max
+    for case in 0..300 {
+        let w9: [u8; 9] = core::array::from_fn(|_| rng.next() as u8);
+        let wide = dsp::widen9(&w9);
+        let x: [Quad9; 4] = core::array::from_fn(|_| {
+            core::array::from_fn(|_| core::array::from_fn(|_| rng.next() as i32 & 0x00ff_00ff))
+        });
+        let want = x.map(|q| {
+            q.iter()
+                .map(|px| dsp::dot9_portable(&wide, px))
+                .fold(i32::MIN, i32::max)
+        });
+        if dsp::quad9x4_max(&wide, &x) != want {
+            fail("quad9x4_max", case);
+        }
+        checks += 1;
+    }
+    // whole tiles: the fast kernel against the scalar reference kernel and pool
+    let shapes: [(usize, usize); 10] = [
+        (1, 5),
+        (3, 7),
+        (4, 3),
+        (7, 9),
+        (13, 17),
+        (16, 8),
+        (43, 6),
+        (64, 32),
+        (128, 64),
+        (129, 3),
+    ];
+    let mut weights = [0u8; 9 * 128 * 64];
+    let mut bias = [0u8; 4 * MAX_OUT];
+    let mut mults = [0u8; 4 * MAX_OUT];
+    let mut shifts = [0u8; MAX_OUT];
+    let mut inputs = [[[0i8; 129]; 9]; TILE];
+    for case in 0..40u32 {
+        let (ci, co) = shapes[case as usize % shapes.len()];
+        for b in weights[..9 * ci * co].iter_mut() {
+            *b = rng.i8().max(-127) as u8;
+        }
+        for o in 0..co {
+            let b = rng.below(80_000) as i32 - 40_000;
+            bias[4 * o..4 * o + 4].copy_from_slice(&b.to_le_bytes());
+            let scale = (0.05 + f64::from(rng.below(1000)) / 1000.0) / (9.0 * ci as f64) / 8.0;
+            let r = Requantizer::from_scale(scale).unwrap_or(Requantizer::ZERO);
+            mults[4 * o..4 * o + 4].copy_from_slice(&r.multiplier.to_le_bytes());
+            shifts[o] = r.shift as u8;
+        }
+        let ozp = rng.below(149) as i32 - 128;
+        let layer = Conv3x3 {
+            in_ch: ci,
+            out_ch: co,
+            params: ConvParams::Int8 {
+                weights: &weights[..9 * ci * co],
+                bias: &bias[..4 * co],
+                multipliers: &mults[..4 * co],
+                shifts: &shifts[..co],
+                input_zero_point: rng.below(256) as i32 - 128,
+                output_zero_point: ozp,
+                act_min: ozp,
+            },
+        };
+        for px in inputs.iter_mut() {
+            for tap in px.iter_mut() {
+                for v in tap.iter_mut() {
+                    *v = rng.i8();
+                }
+            }
+        }
+        let mut pad = [[false; 9]; TILE];
+        for p in pad.iter_mut() {
+            for t in p.iter_mut() {
+                *t = rng.below(4) == 0;
+            }
+        }
+        let taps: [Taps<'_, i8>; TILE] = core::array::from_fn(|p| {
+            core::array::from_fn(|k| (!pad[p][k]).then(|| &inputs[p][k][..ci]))
+        });
+        for pool in [TilePool::Quad, TilePool::Pairs] {
+            let (mut f0, mut f1) = ([0i8; MAX_OUT], [0i8; MAX_OUT]);
+            let (mut r0, mut r1) = ([0i8; MAX_OUT], [0i8; MAX_OUT]);
+            conv_pool_i8(&layer, &taps, pool, &mut f0[..co], &mut f1[..co]);
+            conv_pool_scalar(&layer, &taps, pool, &mut r0[..co], &mut r1[..co]);
+            if f0 != r0 || f1 != r1 {
+                fail("conv_pool_i8", case);
+            }
+            checks += 1;
+        }
+        if ci == 1 {
+            let patches: [Patch<i8>; 4] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| {
+                    core::array::from_fn(|_| (rng.below(5) != 0).then(|| rng.i8()))
+                })
+            });
+            let ConvParams::Int8 {
+                input_zero_point, ..
+            } = layer.params
+            else {
+                fail("params", case)
+            };
+            let wins = patches.map(|p| pack_patch(&p, input_zero_point));
+            let mut got = [[0i8; MAX_OUT]; 4];
+            conv9_pool_windows(&layer, &[wins], &mut [&mut got]);
+            for (wi, patch) in patches.iter().enumerate() {
+                let cells: [[[i8; 1]; 4]; 4] = patch.map(|r| r.map(|v| [v.unwrap_or(0)]));
+                let taps: [Taps<'_, i8>; TILE] = core::array::from_fn(|p| {
+                    let (dm, dt) = (p / 2, p % 2);
+                    core::array::from_fn(|k| {
+                        let (i, j) = (dm + k / 3, dt + k % 3);
+                        patch[i][j].map(|_| &cells[i][j][..])
+                    })
+                });
+                let mut want = [0i8; MAX_OUT];
+                conv_pool_scalar(&layer, &taps, TilePool::Quad, &mut want[..co], &mut []);
+                if got[wi][..co] != want[..co] {
+                    fail("conv9_pool_windows", case);
+                }
+                checks += 1;
+            }
+        }
+    }
+    println!("kernels ok checks={checks}");
+    semihosting::process::exit(0)
+}
+
+/// Exits with status 101 on a panic.
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    println!("kernels PANIC");
+    semihosting::process::exit(101)
+}
