@@ -416,6 +416,249 @@ pub fn quad9x4_max(w: &W9, x: &[Quad9; 4]) -> [i32; 4] {
     quad9x4_max_impl(w, x)
 }
 
+/// A channel's requantisation constants for [`quad9x4_requant`]: `[multiplier, nudge low
+/// word, nudge high word, right shift of the high word, bias, output zero point]` (see
+/// `conv_tile::FastRequant`).
+pub type Requant9 = [i32; 6];
+
+/// [`quad9x4_max`], then per window `clamp(((max(m + bias, 0) * mult + nudge) >> 32 >> shift)
+/// + ozp, -128, 127)` (the ReLU'd requantisation of `conv_tile::FastRequant`, bit for bit),
+/// stored to `out[w * STRIDE]` for the four windows `w`. Does nothing unless `out` reaches
+/// `out[3 * STRIDE]`.
+#[inline(always)]
+pub fn quad9x4_requant<const STRIDE: usize>(w: &W9, x: &[Quad9; 4], k: &Requant9, out: &mut [i8]) {
+    if out.len() <= 3 * STRIDE {
+        return;
+    }
+    quad9x4_requant_impl::<STRIDE>(w, x, k, out);
+}
+
+/// The requantisation step of [`quad9x4_requant`], portable.
+#[inline(always)]
+pub fn requant9(m: i32, k: &Requant9) -> i8 {
+    let [mult, lo, hi, sh, bias, ozp] = *k;
+    let a = m.wrapping_add(bias).max(0).unsigned_abs();
+    let nudge = (u64::from(hi as u32) << 32) | u64::from(lo as u32);
+    let h = ((u64::from(a) * u64::from(mult as u32)).wrapping_add(nudge) >> 32) as u32;
+    ((h >> (sh as u32 & 31)) as i32)
+        .saturating_add(ozp)
+        .clamp(-128, 127) as i8
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline(always)]
+fn quad9x4_requant_impl<const STRIDE: usize>(w: &W9, x: &[Quad9; 4], k: &Requant9, out: &mut [i8]) {
+    let m = quad9x4_max_impl(w, x);
+    for (f, &m) in m.iter().enumerate() {
+        if let Some(y) = out.get_mut(f * STRIDE) {
+            *y = requant9(m, k);
+        }
+    }
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline(always)]
+fn quad9x4_requant_impl<const STRIDE: usize>(w: &W9, x: &[Quad9; 4], k: &Requant9, out: &mut [i8]) {
+    // SAFETY: reads the 80 words of `x` (four `Quad9`s, word-aligned for `LDM`) through r12 and
+    // the six words of `k` (word-aligned) through r0, reloaded from the stack slot pushed at
+    // entry; writes four bytes, `out[0]`, `out[STRIDE]`, `out[2 * STRIDE]`, `out[3 * STRIDE]`,
+    // through r6 (the caller checked `out.len() > 3 * STRIDE`). r6 and r7 (not nameable as
+    // operands; every operand has a fixed register, so neither holds one) are pushed first and
+    // popped last, after `add sp, #4` drops the pushed pointer to `k`, so the stack is
+    // balanced. Every other register written is an operand or declared clobbered, the flags
+    // are clobbered; memory written: `out`'s four bytes and the stack below the entry `sp`.
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "mov r6, r0",
+            "push {{r1}}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldr r0, [sp]",
+            "ldm r0, {{r0, r1, r2, r3, r4, r7}}",
+            "add lr, lr, r4",
+            "bic lr, lr, lr, asr #31",
+            "umlal r1, r2, lr, r0",
+            "lsr r2, r2, r3",
+            "qadd r2, r2, r7",
+            "ssat r2, #8, r2",
+            "strb r2, [r6], #{stride}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldr r0, [sp]",
+            "ldm r0, {{r0, r1, r2, r3, r4, r7}}",
+            "add lr, lr, r4",
+            "bic lr, lr, lr, asr #31",
+            "umlal r1, r2, lr, r0",
+            "lsr r2, r2, r3",
+            "qadd r2, r2, r7",
+            "ssat r2, #8, r2",
+            "strb r2, [r6], #{stride}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldr r0, [sp]",
+            "ldm r0, {{r0, r1, r2, r3, r4, r7}}",
+            "add lr, lr, r4",
+            "bic lr, lr, lr, asr #31",
+            "umlal r1, r2, lr, r0",
+            "lsr r2, r2, r3",
+            "qadd r2, r2, r7",
+            "ssat r2, #8, r2",
+            "strb r2, [r6], #{stride}",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad lr, r0, r5",
+            "smlad lr, r1, r8, lr",
+            "smlad lr, r2, r9, lr",
+            "smlad lr, r3, r10, lr",
+            "smlabb lr, r4, r11, lr",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldm r12!, {{r0, r1, r2, r3, r4}}",
+            "smuad r7, r0, r5",
+            "smlad r7, r1, r8, r7",
+            "smlad r7, r2, r9, r7",
+            "smlad r7, r3, r10, r7",
+            "smlabb r7, r4, r11, r7",
+            "cmp r7, lr",
+            "it gt",
+            "movgt lr, r7",
+            "ldr r0, [sp]",
+            "ldm r0, {{r0, r1, r2, r3, r4, r7}}",
+            "add lr, lr, r4",
+            "bic lr, lr, lr, asr #31",
+            "umlal r1, r2, lr, r0",
+            "lsr r2, r2, r3",
+            "qadd r2, r2, r7",
+            "ssat r2, #8, r2",
+            "strb r2, [r6], #{stride}",
+            "add sp, #4",
+            "pop {{r6, r7}}",
+            stride = const STRIDE,
+            in("r5") w[0],
+            in("r8") w[1],
+            in("r9") w[2],
+            in("r10") w[3],
+            in("r11") w[4],
+            inout("r12") x.as_ptr() => _,
+            inout("r0") out.as_mut_ptr() => _,
+            inout("r1") k.as_ptr() => _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("lr") _,
+        );
+    }
+}
+
 /// One pixel's sum, portable (also the reference for the assembly).
 #[inline(always)]
 pub fn dot9_portable(w: &W9, x: &[i32; 5]) -> i32 {

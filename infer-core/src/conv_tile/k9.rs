@@ -70,6 +70,19 @@ impl FastRequant {
         })
     }
 
+    /// The constants of [`dsp::quad9x4_requant`] for this channel with `bias`.
+    #[inline(always)]
+    pub fn consts(&self, bias: i32) -> dsp::Requant9 {
+        [
+            self.mult as i32,
+            self.nudge as u32 as i32,
+            (self.nudge >> 32) as u32 as i32,
+            self.shift_hi as i32,
+            bias,
+            self.ozp,
+        ]
+    }
+
     /// `clamp(apply(acc) + ozp, act_min, 127)`, bit for bit.
     #[inline(always)]
     pub fn apply(&self, acc: i32) -> i8 {
@@ -110,16 +123,10 @@ pub fn conv9_pool_windows<const C: usize>(
         let wide = dsp::widen9(w);
         let b = i32_at(bias, o);
         if let Some(fast) = FastRequant::new(layer.requantizer(o), ozp, act_min) {
+            let k = fast.consts(b);
             for (group, dst) in wins.iter().zip(out.iter_mut()) {
-                let [m0, m1, m2, m3] = dsp::quad9x4_max(&wide, group);
-                // unrolled by hand: straight-line code at any opt-level
-                let [d0, d1, d2, d3] = &mut **dst;
-                if o < C {
-                    d0[o] = fast.apply(m0.wrapping_add(b));
-                    d1[o] = fast.apply(m1.wrapping_add(b));
-                    d2[o] = fast.apply(m2.wrapping_add(b));
-                    d3[o] = fast.apply(m3.wrapping_add(b));
-                }
+                let dst = dst.as_flattened_mut().get_mut(o..).unwrap_or(&mut []);
+                dsp::quad9x4_requant::<C>(&wide, group, &k, dst);
             }
         } else {
             for (group, dst) in wins.iter().zip(out.iter_mut()) {
