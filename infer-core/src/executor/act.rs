@@ -1,7 +1,7 @@
 //! The activation types the executor runs on (`f32`, `i8`) and the observer of intermediate
 //! activations.
 
-use super::{C1, P1_FRAMES};
+use super::C1;
 use crate::Error;
 use crate::conv::{self, Conv3x3, ConvParams, Taps};
 use crate::conv_tile::{self, Patch, TILE, TilePool};
@@ -23,13 +23,14 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         out1: &mut [Self],
     );
     /// Block 1's fast path for a layer with one input channel: one conv + ReLU + 2x2 max-pool
-    /// output pixel per window patch into `out[m][w]`, for up to two mels `m`. Returns `false` (and writes nothing) where
+    /// output pixel per window patch into `out[g][w]`, groups `g` of four windows (up to
+    /// three). Returns `false` (and writes nothing) where
     /// there is none (f32, or more than one input channel): the caller then uses
     /// [`Act::conv_pool`].
     fn conv_pool_patches(
         _layer: &Conv3x3<'_>,
-        _patches: &[[Patch<Self>; P1_FRAMES]],
-        _out: &mut [&mut [[Self; C1]; P1_FRAMES]],
+        _patches: &[[Patch<Self>; 4]],
+        _out: &mut [&mut [[Self; C1]; 4]],
     ) -> bool {
         false
     }
@@ -96,8 +97,8 @@ impl Act for i8 {
     }
     fn conv_pool_patches(
         layer: &Conv3x3<'_>,
-        patches: &[[Patch<i8>; P1_FRAMES]],
-        out: &mut [&mut [[i8; C1]; P1_FRAMES]],
+        patches: &[[Patch<i8>; 4]],
+        out: &mut [&mut [[i8; C1]; 4]],
     ) -> bool {
         let ConvParams::Int8 {
             input_zero_point, ..
@@ -108,12 +109,12 @@ impl Act for i8 {
         if layer.in_ch != 1 {
             return false;
         }
-        // up to two mels' windows per pass over the channels
-        let mut wins = [[[[0i32; 5]; 4]; P1_FRAMES]; 2];
+        // up to three groups of four windows per pass over the channels
+        let mut wins = [[[[0i32; 5]; 4]; 4]; 3];
         for (w, p) in wins.iter_mut().zip(patches) {
             *w = p.map(|p| conv_tile::pack_patch(&p, input_zero_point));
         }
-        let n = patches.len().min(2);
+        let n = patches.len().min(3);
         conv_tile::conv9_pool_windows(layer, wins.get(..n).unwrap_or(&[]), out);
         true
     }

@@ -17,6 +17,7 @@
 //! - **Dense**: the `[4 mels][4 frames][8 ch]` features, then the logits.
 
 mod act;
+mod blocks;
 #[cfg(any(test, feature = "std"))]
 mod reference;
 mod ring;
@@ -31,8 +32,6 @@ pub use act::{Act, Observer};
 pub use reference::{encode_segment, reference_forward};
 
 use crate::Error;
-use crate::conv::{Conv3x3, Taps};
-use crate::conv_tile::{Patch, TILE, TilePool};
 use crate::format::PosEnc;
 use crate::model::{Dims, MAX_CHANNELS, MAX_FEATURES, MAX_IN_CHANNELS, Model, N_BLOCKS};
 use ring::{RingBlock, Step};
@@ -43,10 +42,13 @@ use crate::format::MAX_CLASSES;
 /// Block-1 mels kept by the on-demand ring: block 2's pooling window at pooled mel `j` reads
 /// block-1 mels `2j-1..=2j+2`.
 const P1_MELS: usize = 4;
-/// Block-1 frames kept per mel: block-2 frames `u, u+1` read block-1 frames `u-1..=u+2`.
-const P1_FRAMES: usize = 4;
-/// Frames kept by the input ring (block 2's frames `u, u+1` read input frames `2u-3..=2u+6`).
-pub const INPUT_RING: usize = 10;
+/// Block-2 conv frames per pass: block 1 is recomputed for the two block-1 frames each pass
+/// shares with the next, so four frames per pass compute block 1 1.5 times (two: twice).
+const B2_FRAMES: usize = 4;
+/// Block-1 frames kept per mel: block-2 frames `u..u+4` read block-1 frames `u-1..=u+4`.
+const P1_FRAMES: usize = B2_FRAMES + 2;
+/// Frames kept by the input ring (block 2's frames `u..u+4` read input frames `2u-3..=2u+10`).
+pub const INPUT_RING: usize = 2 * B2_FRAMES + 6;
 const IN_ROW: usize = MAX_N_MELS * MAX_IN_CHANNELS;
 const C1: usize = MAX_CHANNELS[0];
 const C2: usize = MAX_CHANNELS[1];
@@ -72,7 +74,7 @@ pub struct Executor<A: Act> {
     frames_in: usize,
     /// Block-1 pooled values on demand: `[mel slot][frame offset][channel]`.
     p1: [[[A; C1]; P1_FRAMES]; P1_MELS],
-    acc2: [A; ACC2],
+    acc2: [[A; ACC2]; B2_FRAMES / 2],
     next_u: usize,
     b3: RingBlock<A, ROW3, ACC3>,
     b4: RingBlock<A, ROW4, ACC4>,
@@ -137,7 +139,7 @@ impl<A: Act> Executor<A> {
             input: [[A::default(); IN_ROW]; INPUT_RING],
             frames_in: 0,
             p1: [[[A::default(); C1]; P1_FRAMES]; P1_MELS],
-            acc2: [A::default(); ACC2],
+            acc2: [[A::default(); ACC2]; B2_FRAMES / 2],
             next_u: 0,
             b3: RingBlock::new(),
             b4: RingBlock::new(),
@@ -257,17 +259,22 @@ impl<A: Act> Executor<A> {
         let dims = *model.dims();
         let t_in = dims.frames[0];
         let n_u = 2 * dims.frames[2];
-        // block-2 frames u, u + 1 read input frames 2u-3..=2u+6
-        while self.next_u < n_u && self.frames_in >= (2 * self.next_u + 7).min(t_in) {
+        // block-2 frames u..u + nf (four at a time, the last two alone when 4 does not divide
+        // their count) read input frames 2u-3..=2u+2nf+2
+        while self.next_u < n_u {
             let u = self.next_u;
-            self.block2_pair(model, &dims, u, obs);
-            self.next_u += 2;
-            self.b3.push_row(
-                self.acc2
-                    .get(..dims.mels[2] * dims.channels[2])
-                    .unwrap_or(&[]),
-            );
-            self.drain(model, &dims, obs);
+            let nf = if u + B2_FRAMES <= n_u { B2_FRAMES } else { 2 };
+            if self.frames_in < (2 * (u + nf) + 3).min(t_in) {
+                break;
+            }
+            self.block2_frames(model, &dims, u, nf, obs);
+            self.next_u += nf;
+            let n = dims.mels[2] * dims.channels[2];
+            for q in 0..nf / 2 {
+                self.b3
+                    .push_row(self.acc2.get(q).and_then(|r| r.get(..n)).unwrap_or(&[]));
+                self.drain(model, &dims, obs);
+            }
         }
     }
 
@@ -344,161 +351,6 @@ impl<A: Act> Executor<A> {
                 obs.logits(y);
             }
             self.done = true;
-        }
-    }
-
-    /// Block 2's conv output frames `u` and `u + 1` (`u` even), pooled into `acc2` (one tile
-    /// per 2x2 pooling window). Block 1 is computed on demand, four frames `u-1..=u+2` per mel.
-    fn block2_pair<O: Observer<A>>(
-        &mut self,
-        model: &Model<'_>,
-        dims: &Dims,
-        u: usize,
-        obs: &mut O,
-    ) {
-        let (Some(l1), Some(l2)) = (model.conv(0), model.conv(1)) else {
-            return;
-        };
-        let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
-        let (m2, c2) = (dims.mels[2], dims.channels[2]);
-        // block-1 mels computed so far for this pair
-        let mut next_mel = 0;
-        for j in 0..m2 {
-            // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
-            let end = (2 * j + 3).min(m1);
-            while next_mel < end {
-                let n = (end - next_mel).min(2);
-                self.block1_mels(l1, dims, u, next_mel, n, obs);
-                next_mel += n;
-            }
-            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
-            for (q, px_taps) in taps.iter_mut().enumerate() {
-                let (k, t) = (2 * j + q / 2, u + q % 2);
-                for (i, tap) in px_taps.iter_mut().enumerate() {
-                    let (kk, pp) = ((k + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
-                    if kk >= m1 || pp >= t1 {
-                        continue;
-                    }
-                    // frame slot: pp - (u - 1)
-                    *tap = self
-                        .p1
-                        .get(kk % P1_MELS)
-                        .and_then(|s| s.get(t - u + i % 3))
-                        .and_then(|r| r.get(..c1));
-                }
-            }
-            let Some(dst) = self.acc2.get_mut(j * c2..(j + 1) * c2) else {
-                continue;
-            };
-            A::conv_pool(l2, &taps, TilePool::Quad, dst, &mut []);
-            obs.activation(2, u / 2, j, dst);
-        }
-    }
-
-    /// Block 1's pooled output at mels `k..k + n` (`n` 1 or 2) for frames `u-1..=u+2` into
-    /// mel-ring slots `k % P1_MELS`, ...: one input channel runs both mels' windows per pass
-    /// over the channels ([`Act::conv_pool_patches`]), anything else mel by mel.
-    fn block1_mels<O: Observer<A>>(
-        &mut self,
-        l1: &Conv3x3<'_>,
-        dims: &Dims,
-        u: usize,
-        k: usize,
-        n: usize,
-        obs: &mut O,
-    ) {
-        let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
-        let (t1, c1) = (dims.frames[1], dims.channels[1]);
-        if c0 == 1 && (n == 1 || n == 2) {
-            // each window's 4x4 input patch
-            let patches: [[Patch<A>; P1_FRAMES]; 2] = core::array::from_fn(|d| {
-                core::array::from_fn(|f| {
-                    let p = (u + f).wrapping_sub(1);
-                    core::array::from_fn(|i| {
-                        core::array::from_fn(|j| {
-                            if p >= t1 || d >= n {
-                                return None;
-                            }
-                            let mm = (2 * (k + d) + i).wrapping_sub(1);
-                            let tt = (2 * p + j).wrapping_sub(1);
-                            if mm >= m0 || tt >= t0 {
-                                return None;
-                            }
-                            self.input.get(tt % INPUT_RING)?.get(mm).copied()
-                        })
-                    })
-                })
-            });
-            let (a, b) = (k % P1_MELS, (k + 1) % P1_MELS);
-            let done = match (n, self.p1.get_disjoint_mut([a, b])) {
-                (2, Ok([s0, s1])) => A::conv_pool_patches(l1, &patches, &mut [s0, s1]),
-                (_, Ok([s0, _])) => {
-                    A::conv_pool_patches(l1, patches.get(..1).unwrap_or(&[]), &mut [s0])
-                }
-                _ => false,
-            };
-            if done {
-                for d in 0..n {
-                    let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
-                        continue;
-                    };
-                    for (f, dst) in slot.iter().enumerate() {
-                        let p = (u + f).wrapping_sub(1);
-                        if p < t1 && (f == 1 || f == 2) {
-                            obs.activation(1, p, k + d, dst.get(..c1).unwrap_or(&[]));
-                        }
-                    }
-                }
-                return;
-            }
-        }
-        for d in 0..n {
-            self.block1_mel(l1, dims, u, k + d, obs);
-        }
-    }
-
-    /// Block 1's pooled output at mel `k` for frames `u-1..=u+2` into mel-ring slot
-    /// `k % P1_MELS`, one tile per window.
-    fn block1_mel<O: Observer<A>>(
-        &mut self,
-        l1: &Conv3x3<'_>,
-        dims: &Dims,
-        u: usize,
-        k: usize,
-        obs: &mut O,
-    ) {
-        let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
-        let (t1, c1) = (dims.frames[1], dims.channels[1]);
-        let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
-            return;
-        };
-        for (f, dst) in slot.iter_mut().enumerate() {
-            let p = (u + f).wrapping_sub(1);
-            if p >= t1 {
-                continue;
-            }
-            // the 2x2 pooling window: one tile
-            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
-            for (q, px_taps) in taps.iter_mut().enumerate() {
-                let (m, t) = (2 * k + q / 2, 2 * p + q % 2);
-                for (i, tap) in px_taps.iter_mut().enumerate() {
-                    let (mm, tt) = ((m + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
-                    if mm >= m0 || tt >= t0 {
-                        continue;
-                    }
-                    *tap = self
-                        .input
-                        .get(tt % INPUT_RING)
-                        .and_then(|r| r.get(mm * c0..(mm + 1) * c0));
-                }
-            }
-            let Some(dst) = dst.get_mut(..c1) else {
-                continue;
-            };
-            A::conv_pool(l1, &taps, TilePool::Quad, dst, &mut []);
-            if f == 1 || f == 2 {
-                obs.activation(1, p, k, dst);
-            }
         }
     }
 }

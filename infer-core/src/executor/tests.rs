@@ -89,6 +89,13 @@ fn int8_streaming_equals_reference_small() {
     ] {
         compare::<i8>(&random_i8(seed, 32, 41, posenc), seed + 10, |a, b| a == b);
     }
+    // 44 and 47 frames: 22 and 23 block-2 frames, so the last pass runs two frames, not four;
+    // 34 mels: an odd block-1 mel count
+    for (seed, mels, frames) in [(21, 64, 76), (22, 66, 79), (23, 64, 108)] {
+        let model = random_i8(seed, mels, frames, PosEnc::None);
+        compare::<i8>(&model, seed + 20, |a, b| a == b);
+    }
+    compare::<f32>(&random_f32(10, 32, 44, PosEnc::Coord), 30, close_f32);
 }
 
 #[test]

@@ -1,0 +1,240 @@
+//! Blocks 1 and 2 of the streaming executor: block 2 runs up to four (`B2_FRAMES`) conv frames per
+//! pass, one tile per 2x2 pooling window, and block 1 is computed on demand, mel by mel, for
+//! the `nf + 2` block-1 frames the pass reads (its first two and last two frames are shared with
+//! the neighbouring passes, so block 1 runs `(nf + 2) / nf` times).
+
+use super::{Act, C1, Executor, INPUT_RING, Observer, P1_FRAMES, P1_MELS};
+use crate::conv::{Conv3x3, Taps};
+use crate::conv_tile::{Patch, TILE, TilePool};
+use crate::model::{Dims, Model};
+
+/// Windows per block-1 kernel pass.
+const GROUP: usize = 4;
+
+impl<A: Act> Executor<A> {
+    /// Block 2's conv output frames `u..u + nf` (`u` even, `nf` 2 or 4), pooled into
+    /// `acc2[0..nf / 2]` (one tile per 2x2 pooling window). Block 1 is computed on demand,
+    /// frames `u-1..=u+nf` per mel.
+    pub(super) fn block2_frames<O: Observer<A>>(
+        &mut self,
+        model: &Model<'_>,
+        dims: &Dims,
+        u: usize,
+        nf: usize,
+        obs: &mut O,
+    ) {
+        let (Some(l1), Some(l2)) = (model.conv(0), model.conv(1)) else {
+            return;
+        };
+        let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
+        let (m2, c2) = (dims.mels[2], dims.channels[2]);
+        // block-1 mels computed so far for this pass
+        let mut next_mel = 0;
+        for j in 0..m2 {
+            // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
+            let end = (2 * j + 3).min(m1);
+            while next_mel < end {
+                let n = (end - next_mel).min(2);
+                self.block1_mels(l1, dims, u, nf, next_mel, n, obs);
+                next_mel += n;
+            }
+            for q in 0..nf / 2 {
+                let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+                for (px, px_taps) in taps.iter_mut().enumerate() {
+                    let (k, t) = (2 * j + px / 2, u + 2 * q + px % 2);
+                    for (i, tap) in px_taps.iter_mut().enumerate() {
+                        let (kk, pp) = ((k + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
+                        if kk >= m1 || pp >= t1 {
+                            continue;
+                        }
+                        // frame slot: pp - (u - 1)
+                        *tap = self
+                            .p1
+                            .get(kk % P1_MELS)
+                            .and_then(|s| s.get(t - u + i % 3))
+                            .and_then(|r| r.get(..c1));
+                    }
+                }
+                let Some(dst) = self
+                    .acc2
+                    .get_mut(q)
+                    .and_then(|r| r.get_mut(j * c2..(j + 1) * c2))
+                else {
+                    continue;
+                };
+                A::conv_pool(l2, &taps, TilePool::Quad, dst, &mut []);
+                obs.activation(2, u / 2 + q, j, dst);
+            }
+        }
+    }
+
+    /// Block 1's pooled output at mels `k..k + n` (`n` 1 or 2) for frames `u-1..=u+nf` into
+    /// mel-ring slots `(k + d) % P1_MELS`: one input channel runs all the windows per pass over
+    /// the channels ([`Act::conv_pool_patches`], four windows a group; a group that would
+    /// straddle two mels goes through a scratch buffer), anything else mel by mel.
+    #[allow(clippy::too_many_arguments)]
+    fn block1_mels<O: Observer<A>>(
+        &mut self,
+        l1: &Conv3x3<'_>,
+        dims: &Dims,
+        u: usize,
+        nf: usize,
+        k: usize,
+        n: usize,
+        obs: &mut O,
+    ) {
+        let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
+        let (t1, c1) = (dims.frames[1], dims.channels[1]);
+        let frames = (nf + 2).min(P1_FRAMES);
+        if c0 == 1 && (n == 1 || n == 2) {
+            // window `w` of the pass: mel k + w / frames, frame slot w % frames
+            let windows = n * frames;
+            let groups = windows.div_ceil(GROUP);
+            let patches: [[Patch<A>; GROUP]; 3] = core::array::from_fn(|g| {
+                core::array::from_fn(|x| {
+                    let w = GROUP * g + x;
+                    let (d, f) = (w / frames, w % frames);
+                    let p = (u + f).wrapping_sub(1);
+                    core::array::from_fn(|i| {
+                        core::array::from_fn(|jj| {
+                            if w >= windows || p >= t1 {
+                                return None;
+                            }
+                            let mm = (2 * (k + d) + i).wrapping_sub(1);
+                            let tt = (2 * p + jj).wrapping_sub(1);
+                            if mm >= m0 || tt >= t0 {
+                                return None;
+                            }
+                            self.input.get(tt % INPUT_RING)?.get(mm).copied()
+                        })
+                    })
+                })
+            });
+            let mut scratch = [[A::default(); C1]; GROUP];
+            let done = self.block1_groups(l1, &patches, groups, k, n, frames, &mut scratch);
+            if done {
+                for d in 0..n {
+                    let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
+                        continue;
+                    };
+                    for (f, dst) in slot.iter().enumerate().take(frames) {
+                        let p = (u + f).wrapping_sub(1);
+                        if p < t1 && (1..=nf).contains(&f) {
+                            obs.activation(1, p, k + d, dst.get(..c1).unwrap_or(&[]));
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        for d in 0..n {
+            self.block1_mel(l1, dims, u, frames, k + d, obs);
+        }
+    }
+
+    /// Runs `groups` groups of four windows (window `w` = mel slot `k + w / frames`, frame
+    /// `w % frames`) and stores them in the mel ring; `false` if there is no fast path.
+    #[allow(clippy::too_many_arguments)]
+    fn block1_groups(
+        &mut self,
+        l1: &Conv3x3<'_>,
+        patches: &[[Patch<A>; GROUP]; 3],
+        groups: usize,
+        k: usize,
+        n: usize,
+        frames: usize,
+        scratch: &mut [[A; C1]; GROUP],
+    ) -> bool {
+        let (a, b) = (k % P1_MELS, (k + 1) % P1_MELS);
+        let Ok([sa, sb]) = self.p1.get_disjoint_mut([a, b]) else {
+            return false;
+        };
+        let patches = patches.get(..groups).unwrap_or(&[]);
+        let done = match (frames, groups) {
+            // two frame pairs: one group per mel
+            (4, _) => {
+                let (Ok(ga), Ok(gb)) = (
+                    <&mut [[A; C1]; GROUP]>::try_from(&mut sa[..GROUP]),
+                    <&mut [[A; C1]; GROUP]>::try_from(&mut sb[..GROUP]),
+                ) else {
+                    return false;
+                };
+                A::conv_pool_patches(l1, patches, &mut [ga, gb])
+            }
+            // six frames: mel a's 0..4, then a's 4..6 with b's 0..2 (scratch), then b's 2..6
+            (6, _) => {
+                let (a_lo, a_hi) = sa.split_at_mut(GROUP);
+                let (b_lo, b_hi) = sb.split_at_mut(2);
+                let (Ok(ga), Ok(gb)) = (
+                    <&mut [[A; C1]; GROUP]>::try_from(a_lo),
+                    <&mut [[A; C1]; GROUP]>::try_from(b_hi),
+                ) else {
+                    return false;
+                };
+                let ok = A::conv_pool_patches(l1, patches, &mut [ga, scratch, gb]);
+                if ok {
+                    let [s0, s1, s2, s3] = &*scratch;
+                    if let [x, y] = a_hi {
+                        *x = *s0;
+                        *y = *s1;
+                    }
+                    // with one mel, the scratch's second half is padding, and slot b belongs to
+                    // a mel still in use
+                    if let ([x, y], 2) = (b_lo, n) {
+                        *x = *s2;
+                        *y = *s3;
+                    }
+                }
+                ok
+            }
+            _ => false,
+        };
+        done
+    }
+
+    /// Block 1's pooled output at mel `k` for frames `u-1..u-1+frames` into mel-ring slot
+    /// `k % P1_MELS`, one tile per window.
+    fn block1_mel<O: Observer<A>>(
+        &mut self,
+        l1: &Conv3x3<'_>,
+        dims: &Dims,
+        u: usize,
+        frames: usize,
+        k: usize,
+        obs: &mut O,
+    ) {
+        let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
+        let (t1, c1) = (dims.frames[1], dims.channels[1]);
+        let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
+            return;
+        };
+        for (f, dst) in slot.iter_mut().enumerate().take(frames) {
+            let p = (u + f).wrapping_sub(1);
+            if p >= t1 {
+                continue;
+            }
+            // the 2x2 pooling window: one tile
+            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+            for (q, px_taps) in taps.iter_mut().enumerate() {
+                let (m, t) = (2 * k + q / 2, 2 * p + q % 2);
+                for (i, tap) in px_taps.iter_mut().enumerate() {
+                    let (mm, tt) = ((m + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
+                    if mm >= m0 || tt >= t0 {
+                        continue;
+                    }
+                    *tap = self
+                        .input
+                        .get(tt % INPUT_RING)
+                        .and_then(|r| r.get(mm * c0..(mm + 1) * c0));
+                }
+            }
+            let Some(dst) = dst.get_mut(..c1) else {
+                continue;
+            };
+            A::conv_pool(l1, &taps, TilePool::Quad, dst, &mut []);
+            if (1..frames - 1).contains(&f) {
+                obs.activation(1, p, k, dst);
+            }
+        }
+    }
+}
