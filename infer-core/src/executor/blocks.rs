@@ -150,9 +150,9 @@ impl<A: Act> Executor<A> {
             return false;
         };
         let patches = patches.get(..groups).unwrap_or(&[]);
-        let done = match (frames, groups) {
+        match frames {
             // two frame pairs: one group per mel
-            (4, _) => {
+            4 => {
                 let (Ok(ga), Ok(gb)) = (
                     <&mut [[A; C1]; GROUP]>::try_from(&mut sa[..GROUP]),
                     <&mut [[A; C1]; GROUP]>::try_from(&mut sb[..GROUP]),
@@ -162,7 +162,7 @@ impl<A: Act> Executor<A> {
                 A::conv_pool_patches(l1, patches, &mut [ga, gb])
             }
             // six frames: mel a's 0..4, then a's 4..6 with b's 0..2 (scratch), then b's 2..6
-            (6, _) => {
+            6 => {
                 let (a_lo, a_hi) = sa.split_at_mut(GROUP);
                 let (b_lo, b_hi) = sb.split_at_mut(2);
                 let (Ok(ga), Ok(gb)) = (
@@ -188,8 +188,7 @@ impl<A: Act> Executor<A> {
                 ok
             }
             _ => false,
-        };
-        done
+        }
     }
 
     /// Block 1's pooled output at mel `k` for frames `u-1..u-1+frames` into mel-ring slot
