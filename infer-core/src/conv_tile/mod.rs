@@ -261,6 +261,26 @@ fn store(
     out1: &mut [i8],
 ) {
     let r = layer.requantizer(o);
+    let [a0, a1, a2, a3] = a;
+    // the common case: the folded requantisation on the pooled accumulators
+    if let Some(fast) = k9::FastRequant::new(r, output_zero_point, act_min) {
+        match pool {
+            TilePool::Quad => {
+                if let Some(y) = out0.get_mut(o) {
+                    *y = fast.apply(a0.max(a1).max(a2).max(a3));
+                }
+            }
+            TilePool::Pairs => {
+                if let Some(y) = out0.get_mut(o) {
+                    *y = fast.apply(a0.max(a1));
+                }
+                if let Some(y) = out1.get_mut(o) {
+                    *y = fast.apply(a2.max(a3));
+                }
+            }
+        }
+        return;
+    }
     let q = |v: i32| {
         r.apply(v)
             .saturating_add(output_zero_point)
@@ -275,7 +295,6 @@ fn store(
             pool::max(q(x), q(y))
         }
     };
-    let [a0, a1, a2, a3] = a;
     match pool {
         TilePool::Quad => {
             if let Some(y) = out0.get_mut(o) {
