@@ -3,8 +3,8 @@
 //! ([`dsp::quad9x4_max`]: each window's four pixel sums and their max), then one
 //! requantisation per window with the channel's constants hoisted ([`FastRequant`]).
 
-use super::{TILE, TilePool, store};
-use crate::conv::{Conv3x3, ConvParams, Taps};
+use super::{TilePool, store};
+use crate::conv::{Conv3x3, ConvParams};
 use crate::dsp::{self, Quad9};
 use crate::format::i32_at;
 use crate::quant::Requantizer;
@@ -136,50 +136,5 @@ pub fn conv9_pool_windows<const C: usize>(
                 }
             }
         }
-    }
-}
-
-/// One tile of a one-input-channel layer (as [`super::conv_pool_i8`] takes it).
-pub(super) fn conv_pool_k9(
-    layer: &Conv3x3<'_>,
-    taps: &[Taps<'_, i8>; TILE],
-    izp: i32,
-    pool: TilePool,
-    out0: &mut [i8],
-    out1: &mut [i8],
-) {
-    let ConvParams::Int8 {
-        weights,
-        bias,
-        output_zero_point: ozp,
-        act_min,
-        ..
-    } = layer.params
-    else {
-        return;
-    };
-    // [pixel][tap]: x - zp, 0 in the padding, packed as dsp::Quad9
-    let x: Quad9 = core::array::from_fn(|p| {
-        let v = |k: usize| {
-            taps.get(p)
-                .and_then(|t| t.get(k))
-                .and_then(|t| t.and_then(|t| t.first()))
-                .map_or(0, |&v| i32::from(v) - izp)
-        };
-        let pack = |lo: i32, hi: i32| (hi << 16) | (lo & 0xffff);
-        [
-            pack(v(0), v(2)),
-            pack(v(1), v(3)),
-            pack(v(4), v(6)),
-            pack(v(5), v(7)),
-            v(8),
-        ]
-    });
-    let (w9, _) = weights.as_chunks::<9>();
-    for (o, w) in w9.iter().enumerate().take(layer.out_ch) {
-        let wide = dsp::widen9(w);
-        let b = i32_at(bias, o);
-        let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
-        store(layer, o, a, ozp, act_min, pool, out0, out1);
     }
 }

@@ -172,9 +172,6 @@ pub fn conv_pool_i8(
     if ci == 0 || ci > CHUNK_K || co > MAX_OUT {
         return conv_pool_scalar(layer, taps, pool, out0, out1);
     }
-    if ci == 1 {
-        return k9::conv_pool_k9(layer, taps, input_zero_point, pool, out0, out1);
-    }
     // input zero points are int8, so x - zp is in [-255, 255]
     let zp = input_zero_point as i16;
     let k_all = 9 * ci;
