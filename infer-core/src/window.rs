@@ -87,6 +87,16 @@ pub fn apply_hann(frame: &mut [f32]) {
     }
     let stride = MAX_N_FFT / n_fft;
     let (first, second) = frame.split_at_mut(n_fft / 2);
+    if stride == 1 {
+        // the largest size: the table as it is (no strided iterator)
+        for (x, w) in first.iter_mut().zip(&HANN_HALF) {
+            *x *= *w;
+        }
+        for (x, w) in second.iter_mut().zip(HANN_HALF.iter().skip(1).rev()) {
+            *x *= *w;
+        }
+        return;
+    }
     // first half: w[0..N/2]
     for (x, w) in first.iter_mut().zip(HANN_HALF.iter().step_by(stride)) {
         *x *= *w;
