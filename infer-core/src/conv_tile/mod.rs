@@ -19,7 +19,7 @@
 
 use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps, pixel_f32, pixel_i8};
-use crate::dsp::{self, Group};
+use crate::dsp::{self, Group, Quad9};
 use crate::format::i32_at;
 use crate::pool;
 
@@ -349,28 +349,32 @@ pub fn conv3x3_relu_pool_i8(
     ) = (ci, layer.params)
         && (1..=MAX_OUT).contains(&co)
     {
-        // one input channel: four windows along the frames per kernel pass
-        let mut res = [[0i8; MAX_OUT]; 4];
-        for (w0, dst) in (0..pm * pt).step_by(4).zip(
+        // one input channel: twelve windows (three groups of four) per pass over the channels
+        const G: usize = 3;
+        let mut res = [[[0i8; MAX_OUT]; 4]; G];
+        for (w0, dst) in (0..pm * pt).step_by(4 * G).zip(
             out.get_mut(..pm * pt * co)
                 .unwrap_or(&mut [])
-                .chunks_mut(4 * co),
+                .chunks_mut(4 * G * co),
         ) {
-            let wins = core::array::from_fn(|q| {
-                let w = w0 + q;
-                let (j, f) = (w / pt.max(1), w % pt.max(1));
-                let patch: Patch<i8> = core::array::from_fn(|i| {
-                    core::array::from_fn(|k| {
-                        let (m, t) = ((2 * j + i).wrapping_sub(1), (2 * f + k).wrapping_sub(1));
-                        (w < pm * pt && m < mels && t < frames)
-                            .then(|| input.get(m * frames + t).copied())
-                            .flatten()
-                    })
-                });
-                pack_patch(&patch, input_zero_point)
+            let wins: [[Quad9; 4]; G] = core::array::from_fn(|g| {
+                core::array::from_fn(|q| {
+                    let w = w0 + 4 * g + q;
+                    let (j, f) = (w / pt.max(1), w % pt.max(1));
+                    let patch: Patch<i8> = core::array::from_fn(|i| {
+                        core::array::from_fn(|k| {
+                            let (m, t) = ((2 * j + i).wrapping_sub(1), (2 * f + k).wrapping_sub(1));
+                            (w < pm * pt && m < mels && t < frames)
+                                .then(|| input.get(m * frames + t).copied())
+                                .flatten()
+                        })
+                    });
+                    pack_patch(&patch, input_zero_point)
+                })
             });
-            conv9_pool_windows(layer, &[wins], &mut [&mut res]);
-            for (d, r) in dst.chunks_mut(co).zip(&res) {
+            let [r0, r1, r2] = &mut res;
+            conv9_pool_windows(layer, &wins, &mut [r0, r1, r2]);
+            for (d, r) in dst.chunks_mut(co).zip(res.iter().flatten()) {
                 for (d, &r) in d.iter_mut().zip(r) {
                     *d = r;
                 }
