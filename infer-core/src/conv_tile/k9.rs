@@ -15,7 +15,13 @@ pub type Patch<A> = [[Option<A>; 4]; 4];
 
 /// Packs a patch into [`Quad9`] (input zero point subtracted, padding 0).
 pub fn pack_patch(patch: &Patch<i8>, izp: i32) -> Quad9 {
-    let v: [[i32; 4]; 4] = patch.map(|r| r.map(|x| x.map_or(0, |x| i32::from(x) - izp)));
+    pack_values(&patch.map(|r| r.map(|x| x.map_or(0, |x| i32::from(x) - izp))))
+}
+
+/// Packs a window's 4x4 input values (`[mel][frame]`, zero point already subtracted, 0 in the
+/// padding) into [`Quad9`].
+#[inline]
+pub fn pack_values(v: &[[i32; 4]; 4]) -> Quad9 {
     let pack = |lo: i32, hi: i32| (hi << 16) | (lo & 0xffff);
     core::array::from_fn(|p| {
         let (dm, dt) = (p / 2, p % 2);

@@ -451,4 +451,4 @@ mod k9;
 #[cfg(test)]
 mod tests;
 
-pub use k9::{FastRequant, Patch, conv9_pool_windows, pack_patch};
+pub use k9::{FastRequant, Patch, conv9_pool_windows, pack_patch, pack_values};

@@ -1,10 +1,11 @@
 //! The activation types the executor runs on (`f32`, `i8`) and the observer of intermediate
 //! activations.
 
-use super::C1;
+use super::{Block1Windows, C1, IN_ROW, INPUT_RING};
 use crate::Error;
 use crate::conv::{self, Conv3x3, ConvParams, Taps};
-use crate::conv_tile::{self, Patch, TILE, TilePool};
+use crate::conv_tile::{self, TILE, TilePool};
+use crate::dsp::Quad9;
 use crate::dense::{self, Dense};
 use crate::model::Precision;
 use crate::quant::QParams;
@@ -23,13 +24,13 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         out1: &mut [Self],
     );
     /// Block 1's fast path for a layer with one input channel: one conv + ReLU + 2x2 max-pool
-    /// output pixel per window patch into `out[g][w]`, groups `g` of four windows (up to
-    /// three). Returns `false` (and writes nothing) where
-    /// there is none (f32, or more than one input channel): the caller then uses
-    /// [`Act::conv_pool`].
-    fn conv_pool_patches(
+    /// output pixel per window of `geo` (read from the input ring) into `out[g][w]`, groups
+    /// `g` of four windows (up to three). Returns `false` (and writes nothing) where there is
+    /// none (f32, or more than one input channel): the caller then uses [`Act::conv_pool`].
+    fn conv_pool_block1(
         _layer: &Conv3x3<'_>,
-        _patches: &[[Patch<Self>; 4]],
+        _input: &[[Self; IN_ROW]; INPUT_RING],
+        _geo: &Block1Windows,
         _out: &mut [&mut [[Self; C1]; 4]],
     ) -> bool {
         false
@@ -95,13 +96,15 @@ impl Act for i8 {
     ) {
         conv_tile::conv_pool_i8(layer, taps, pool, out0, out1);
     }
-    fn conv_pool_patches(
+    fn conv_pool_block1(
         layer: &Conv3x3<'_>,
-        patches: &[[Patch<i8>; 4]],
+        input: &[[i8; IN_ROW]; INPUT_RING],
+        geo: &Block1Windows,
         out: &mut [&mut [[i8; C1]; 4]],
     ) -> bool {
         let ConvParams::Int8 {
-            input_zero_point, ..
+            input_zero_point: izp,
+            ..
         } = layer.params
         else {
             return false;
@@ -110,12 +113,14 @@ impl Act for i8 {
             return false;
         }
         // up to three groups of four windows per pass over the channels
-        let mut wins = [[[[0i32; 5]; 4]; 4]; 3];
-        for (w, p) in wins.iter_mut().zip(patches) {
-            *w = p.map(|p| conv_tile::pack_patch(&p, input_zero_point));
-        }
-        let n = patches.len().min(3);
-        conv_tile::conv9_pool_windows(layer, wins.get(..n).unwrap_or(&[]), out);
+        let groups = geo.windows().div_ceil(4).min(3);
+        let wins: [[Quad9; 4]; 3] = core::array::from_fn(|g| {
+            core::array::from_fn(|x| {
+                let v = geo.values(input, 4 * g + x, |v| i32::from(v) - izp);
+                conv_tile::pack_values(&v)
+            })
+        });
+        conv_tile::conv9_pool_windows(layer, wins.get(..groups).unwrap_or(&[]), out);
         true
     }
     fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {

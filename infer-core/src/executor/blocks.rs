@@ -3,13 +3,66 @@
 //! the `nf + 2` block-1 frames the pass reads (its first two and last two frames are shared with
 //! the neighbouring passes, so block 1 runs `(nf + 2) / nf` times).
 
-use super::{Act, C1, Executor, INPUT_RING, Observer, P1_FRAMES, P1_MELS};
+use super::{Act, C1, Executor, IN_ROW, INPUT_RING, Observer, P1_FRAMES, P1_MELS};
 use crate::conv::{Conv3x3, Taps};
-use crate::conv_tile::{Patch, TILE, TilePool};
+use crate::conv_tile::{TILE, TilePool};
 use crate::model::{Dims, Model};
 
 /// Windows per block-1 kernel pass.
 const GROUP: usize = 4;
+
+/// Where the block-1 windows of one pass lie: window `w` is mel `k + w / frames`, pooled frame
+/// `u - 1 + w % frames`, for `w < windows`; `m0`, `t0` bound the input and `t1` block 1's
+/// frames.
+#[derive(Debug, Clone, Copy)]
+pub struct Block1Windows {
+    k: usize,
+    u: usize,
+    frames: usize,
+    windows: usize,
+    m0: usize,
+    t0: usize,
+    t1: usize,
+}
+
+impl Block1Windows {
+    /// Windows in the pass.
+    pub fn windows(&self) -> usize {
+        self.windows
+    }
+
+    /// Window `w`'s 4x4 input values `[mel][frame]` mapped by `f`, 0 in the padding and for a
+    /// window outside the pass or block 1.
+    #[inline]
+    pub fn values<A: Copy>(
+        &self,
+        input: &[[A; IN_ROW]; INPUT_RING],
+        w: usize,
+        f: impl Fn(A) -> i32,
+    ) -> [[i32; 4]; 4] {
+        let mut v = [[0i32; 4]; 4];
+        let frames = self.frames.max(1);
+        let (d, fr) = (w / frames, w % frames);
+        let p = (self.u + fr).wrapping_sub(1);
+        if w >= self.windows || p >= self.t1 {
+            return v;
+        }
+        let m = (2 * (self.k + d)).wrapping_sub(1);
+        for jj in 0..4 {
+            let tt = (2 * p + jj).wrapping_sub(1);
+            let Some(row) = input.get(tt % INPUT_RING).filter(|_| tt < self.t0) else {
+                continue;
+            };
+            for (i, vi) in v.iter_mut().enumerate() {
+                let mm = m.wrapping_add(i);
+                if let (true, Some(&x), Some(slot)) = (mm < self.m0, row.get(mm), vi.get_mut(jj)) {
+                    *slot = f(x);
+                }
+            }
+        }
+        v
+    }
+}
 
 impl<A: Act> Executor<A> {
     /// Block 2's conv output frames `u..u + nf` (`u` even, `nf` 2 or 4), pooled into
@@ -88,30 +141,18 @@ impl<A: Act> Executor<A> {
         let frames = (nf + 2).min(P1_FRAMES);
         if c0 == 1 && (n == 1 || n == 2) {
             // window `w` of the pass: mel k + w / frames, frame slot w % frames
-            let windows = n * frames;
-            let groups = windows.div_ceil(GROUP);
-            let patches: [[Patch<A>; GROUP]; 3] = core::array::from_fn(|g| {
-                core::array::from_fn(|x| {
-                    let w = GROUP * g + x;
-                    let (d, f) = (w / frames, w % frames);
-                    let p = (u + f).wrapping_sub(1);
-                    core::array::from_fn(|i| {
-                        core::array::from_fn(|jj| {
-                            if w >= windows || p >= t1 {
-                                return None;
-                            }
-                            let mm = (2 * (k + d) + i).wrapping_sub(1);
-                            let tt = (2 * p + jj).wrapping_sub(1);
-                            if mm >= m0 || tt >= t0 {
-                                return None;
-                            }
-                            self.input.get(tt % INPUT_RING)?.get(mm).copied()
-                        })
-                    })
-                })
-            });
+            let geo = Block1Windows {
+                k,
+                u,
+                frames,
+                windows: n * frames,
+                m0,
+                t0,
+                t1,
+            };
+            let groups = geo.windows.div_ceil(GROUP);
             let mut scratch = [[A::default(); C1]; GROUP];
-            let done = self.block1_groups(l1, &patches, groups, k, n, frames, &mut scratch);
+            let done = self.block1_groups(l1, &geo, groups, n, &mut scratch);
             if done {
                 for d in 0..n {
                     let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
@@ -134,23 +175,24 @@ impl<A: Act> Executor<A> {
 
     /// Runs `groups` groups of four windows (window `w` = mel slot `k + w / frames`, frame
     /// `w % frames`) and stores them in the mel ring; `false` if there is no fast path.
-    #[allow(clippy::too_many_arguments)]
     fn block1_groups(
         &mut self,
         l1: &Conv3x3<'_>,
-        patches: &[[Patch<A>; GROUP]; 3],
+        geo: &Block1Windows,
         groups: usize,
-        k: usize,
         n: usize,
-        frames: usize,
         scratch: &mut [[A; C1]; GROUP],
     ) -> bool {
-        let (a, b) = (k % P1_MELS, (k + 1) % P1_MELS);
+        let (a, b) = (geo.k % P1_MELS, (geo.k + 1) % P1_MELS);
         let Ok([sa, sb]) = self.p1.get_disjoint_mut([a, b]) else {
             return false;
         };
-        let patches = patches.get(..groups).unwrap_or(&[]);
-        match frames {
+        let input = &self.input;
+        let run = |out: &mut [&mut [[A; C1]; GROUP]]| {
+            let out = out.get_mut(..groups).unwrap_or(&mut []);
+            A::conv_pool_block1(l1, input, geo, out)
+        };
+        match geo.frames {
             // two frame pairs: one group per mel
             4 => {
                 let (Ok(ga), Ok(gb)) = (
@@ -159,7 +201,7 @@ impl<A: Act> Executor<A> {
                 ) else {
                     return false;
                 };
-                A::conv_pool_patches(l1, patches, &mut [ga, gb])
+                run(&mut [ga, gb])
             }
             // six frames: mel a's 0..4, then a's 4..6 with b's 0..2 (scratch), then b's 2..6
             6 => {
@@ -171,7 +213,7 @@ impl<A: Act> Executor<A> {
                 ) else {
                     return false;
                 };
-                let ok = A::conv_pool_patches(l1, patches, &mut [ga, scratch, gb]);
+                let ok = run(&mut [ga, scratch, gb]);
                 if ok {
                     let [s0, s1, s2, s3] = &*scratch;
                     if let [x, y] = a_hi {

@@ -28,6 +28,7 @@ mod tests;
 pub use crate::posenc::sinusoid;
 pub use crate::posenc::unit_coord;
 pub use act::{Act, Observer};
+pub use blocks::Block1Windows;
 #[cfg(any(test, feature = "std"))]
 pub use reference::{encode_segment, reference_forward};
 
