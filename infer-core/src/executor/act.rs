@@ -5,8 +5,8 @@ use super::{Block1Windows, C1, IN_ROW, INPUT_RING};
 use crate::Error;
 use crate::conv::{self, Conv3x3, ConvParams, Taps};
 use crate::conv_tile::{self, TILE, TilePool};
-use crate::dsp::Quad9;
 use crate::dense::{self, Dense};
+use crate::dsp::Quad9;
 use crate::model::Precision;
 use crate::quant::QParams;
 
