@@ -327,7 +327,7 @@ pub fn sxtb16(x: i32) -> i32 {
 /// `SXTB16 x, ROR #8`: bytes 1 and 3 of `x`, sign-extended, as two int16 halves.
 #[inline(always)]
 pub fn sxtb16_ror8(x: i32) -> i32 {
-    sxtb16_impl(x.rotate_right(8))
+    sxtab16_ror8(0, x)
 }
 
 #[cfg(not(tinygenre_dsp))]
@@ -365,7 +365,31 @@ pub fn sxtab16(a: i32, x: i32) -> i32 {
 /// `SXTAB16 a, x, ROR #8`: `a`'s halves plus bytes 1 and 3 of `x`.
 #[inline(always)]
 pub fn sxtab16_ror8(a: i32, x: i32) -> i32 {
+    sxtab16_ror8_impl(a, x)
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline(always)]
+fn sxtab16_ror8_impl(a: i32, x: i32) -> i32 {
     sxtab16_impl(a, x.rotate_right(8))
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline(always)]
+fn sxtab16_ror8_impl(a: i32, x: i32) -> i32 {
+    let y: i32;
+    // SAFETY: one register-to-register instruction (the rotation is part of it): reads `a` and
+    // `x`, writes `y`, touches no memory, no stack and no flags.
+    unsafe {
+        core::arch::asm!(
+            "sxtab16 {y}, {a}, {x}, ror #8",
+            a = in(reg) a,
+            x = in(reg) x,
+            y = lateout(reg) y,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    y
 }
 
 #[cfg(not(tinygenre_dsp))]
