@@ -117,15 +117,7 @@ impl Packer<'_> {
 fn pack_taps<const P: usize>(col: &mut [Group], taps: &[Option<&[i8]>], g: usize, zpn: i32) {
     for (tap, dst) in taps.iter().zip(col.chunks_mut(g.max(1))) {
         match tap {
-            Some(x) => {
-                let (quads, _) = x.as_chunks::<4>();
-                for (q, d) in quads.iter().zip(dst.iter_mut()) {
-                    let w = i32::from_le_bytes(q.map(|v| v as u8));
-                    if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
-                        pair.copy_from_slice(&[dsp::sxtab16(zpn, w), dsp::sxtab16_ror8(zpn, w)]);
-                    }
-                }
-            }
+            Some(x) => dsp::widen_into::<P>(x, zpn, dst),
             None => {
                 for d in dst.iter_mut() {
                     if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
