@@ -208,6 +208,65 @@ impl MelFilterbank {
         }
         Ok(())
     }
+
+    /// [`MelFilterbank::apply`] on the FFT's packed output ([`crate::fft::rfft_packed`] of
+    /// `2 (n_bins - 1)` samples), each bin's power (`|X[k]|^2`, its square root for `power ==
+    /// 1`) computed where it is read: bit-identical to [`crate::fft::power_spectrum_in_place`]
+    /// then [`MelFilterbank::apply`], without the pass over the spectrum.
+    ///
+    /// # Errors
+    /// [`Error::OutputTooSmall`] if either slice is too short, [`Error::ConfigBadPower`] for a
+    /// power other than 1 or 2.
+    pub fn apply_packed(&self, packed: &[f32], power: u8, mel: &mut [f32]) -> Result<(), Error> {
+        if power != 1 && power != 2 {
+            return Err(Error::ConfigBadPower);
+        }
+        let half = self.n_bins.saturating_sub(1);
+        let packed = packed.get(..2 * half).ok_or(Error::OutputTooSmall)?;
+        let (pairs, _) = packed.as_chunks::<2>();
+        let &[dc, nyq] = pairs.first().ok_or(Error::OutputTooSmall)?;
+        let pw = |v: f32| if power == 1 { libm::sqrtf(v) } else { v };
+        let mel = mel.get_mut(..self.n_mels).ok_or(Error::OutputTooSmall)?;
+        mel.fill(0.0);
+        let (lo, hi) = (self.first_bin, self.end_bin);
+        let add = |mel: &mut [f32], k: usize, p: f32| {
+            let (Some(&r), Some(&w)) = (self.rising.get(k), self.weight.get(k)) else {
+                return;
+            };
+            let r = r as usize;
+            if let Some(acc) = mel.get_mut(r) {
+                *acc += w * p;
+            }
+            if let Some(acc) = r.checked_sub(1).and_then(|i| mel.get_mut(i)) {
+                *acc += (1.0 - w) * p;
+            }
+        };
+        // bins in ascending order, as `apply` adds them: DC, 1..half, Nyquist
+        if lo == 0 && hi > 0 {
+            add(mel, 0, pw(dc * dc));
+        }
+        let mid = lo.max(1)..hi.min(half).max(lo.max(1));
+        let bins = pairs.get(mid.clone()).unwrap_or(&[]);
+        let rising = self.rising.get(mid.clone()).unwrap_or(&[]);
+        let weight = self.weight.get(mid).unwrap_or(&[]);
+        for ((&[re, im], &r), &w) in bins.iter().zip(rising).zip(weight) {
+            let p = pw(re * re + im * im);
+            let r = r as usize;
+            if let Some(acc) = mel.get_mut(r) {
+                *acc += w * p;
+            }
+            if let Some(acc) = r.checked_sub(1).and_then(|i| mel.get_mut(i)) {
+                *acc += (1.0 - w) * p;
+            }
+        }
+        if lo <= half && half < hi && half > 0 {
+            add(mel, half, pw(nyq * nyq));
+        }
+        for (acc, &n) in mel.iter_mut().zip(&self.norm) {
+            *acc *= n;
+        }
+        Ok(())
+    }
 }
 
 fn edge(edges: &[f64], i: usize) -> f64 {
@@ -293,5 +352,36 @@ mod tests {
         let mut short = [0.0f32; 10];
         assert_eq!(fb.apply(&spec, &mut short), Err(Error::OutputTooSmall));
         assert_eq!(fb.apply(&spec[..100], &mut mel), Err(Error::OutputTooSmall));
+    }
+
+    /// The fused form on the FFT's packed output equals the power spectrum then `apply`, bit
+    /// for bit, for both presets and both powers.
+    #[test]
+    fn apply_packed_equals_power_then_apply() {
+        use crate::fft;
+        for cfg in [FrontendConfig::DEFAULT, FrontendConfig::HTK1024] {
+            for power in [1u8, 2] {
+                let cfg = FrontendConfig { power, ..cfg };
+                let fb = MelFilterbank::new(&cfg).unwrap();
+                let n = cfg.n_fft as usize;
+                let x: Vec<f32> = (0..n)
+                    .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+                    .collect();
+                let mut a = x.clone();
+                fft::power_spectrum_in_place(&mut a, n, power).unwrap();
+                let mut want = [0.0f32; 128];
+                fb.apply(&a, &mut want).unwrap();
+                let mut b = x.clone();
+                fft::rfft_packed(&mut b, n).unwrap();
+                let mut got = [0.0f32; 128];
+                fb.apply_packed(&b, power, &mut got).unwrap();
+                assert!(
+                    want.iter()
+                        .zip(&got)
+                        .all(|(p, q)| p.to_bits() == q.to_bits())
+                );
+                assert_eq!(fb.apply_packed(&b, 3, &mut got), Err(Error::ConfigBadPower));
+            }
+        }
     }
 }

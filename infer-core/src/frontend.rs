@@ -188,8 +188,14 @@ impl LogMel {
         if let Some(frame) = self.buf.get_mut(..n_fft) {
             window::apply_hann(frame);
         }
-        fft::power_spectrum_in_place(&mut self.buf, n_fft, self.cfg.power)?;
-        self.fb.apply(&self.buf, &mut self.mel)?;
+        // the power of each bin is computed where the filterbank reads it (no pass over the
+        // spectrum; the same values as fft::power_spectrum_in_place)
+        if self.cfg.power != 1 && self.cfg.power != 2 {
+            return Err(Error::ConfigBadPower);
+        }
+        fft::rfft_packed(&mut self.buf, n_fft)?;
+        self.fb
+            .apply_packed(&self.buf, self.cfg.power, &mut self.mel)?;
         let amin = self.cfg.amin;
         for v in self.mel.iter_mut().take(self.n_mels) {
             *v = 10.0 * libm::log10f(v.max(amin)) - self.db_offset;
