@@ -493,6 +493,7 @@ fn widen4_impl<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) -> usize
 /// One window of [`quad9x4_max`]'s assembly: four pixels (`LDM` of five words each through
 /// r12, four `SMUAD`/`SMLAD` and one `SMLABB` against the weights in r5, r8-r11), their max in
 /// lr; r0-r4 and r7 are scratch.
+#[cfg(tinygenre_dsp)]
 macro_rules! quad9_window {
     () => {
         concat!(
@@ -536,6 +537,7 @@ macro_rules! quad9_window {
 /// Requantises the max in lr with the constants at the address stored at `[sp]`
 /// ([`Requant9`]) and stores the byte through r6, post-incremented by `{stride}`; r0-r4 and r7
 /// are scratch.
+#[cfg(tinygenre_dsp)]
 macro_rules! requant9_store {
     () => {
         concat!(
@@ -652,6 +654,239 @@ fn quad9x4_requant_impl<const STRIDE: usize>(w: &W9, x: &[Quad9; 4], k: &Requant
             out("r2") _,
             out("r3") _,
             out("r4") _,
+            out("lr") _,
+        );
+    }
+}
+
+/// A one-input-channel layer's parameters and outputs for [`conv9_channels`].
+#[derive(Debug, Clone, Copy)]
+pub struct Layer9<'a> {
+    /// `[out][9]` int8 weights.
+    pub weights: &'a [u8],
+    /// `[out]` int32 biases (little-endian).
+    pub bias: &'a [u8],
+    /// `[out]` Q31 multipliers (little-endian), all `>= 0`.
+    pub multipliers: &'a [u8],
+    /// `[out]` shifts, all in `-31..=-1` (right shifts).
+    pub shifts: &'a [u8],
+    /// Output zero point (the ReLU clamp).
+    pub ozp: i32,
+}
+
+/// Every output channel `o < n` of a one-input-channel layer over up to three groups of four
+/// windows: `out[g][w][o]` = [`quad9x4_max`] of channel `o`'s widened weights on `wins[g]`,
+/// requantised as [`requant9`] with [`Layer9`]'s constants. Returns `false` and does nothing
+/// unless the layer holds `n` channels, every shift is a right shift and every multiplier
+/// non-negative, `n <= STRIDE`, and `wins` and `out` hold the same number (1 to 3) of groups.
+pub fn conv9_channels<const STRIDE: usize>(
+    l: &Layer9<'_>,
+    n: usize,
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; STRIDE]; 4]],
+) -> bool {
+    let groups = wins.len();
+    let ok = n >= 1
+        && n <= STRIDE
+        && (1..=3).contains(&groups)
+        && out.len() == groups
+        && l.weights.len() >= 9 * n
+        && l.bias.len() >= 4 * n
+        && l.multipliers.len() >= 4 * n
+        && l.shifts.len() >= n
+        && (-128..=127).contains(&l.ozp)
+        && l.shifts
+            .iter()
+            .take(n)
+            .all(|&s| (-31..=-1).contains(&(s as i8)))
+        && l.multipliers
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .take(n)
+            .all(|m| i32::from_le_bytes(*m) >= 0);
+    if ok {
+        conv9_channels_impl::<STRIDE>(l, n, wins, out);
+    }
+    ok
+}
+
+/// Channel `o`'s [`Requant9`] (its shift a right shift, its multiplier non-negative).
+#[inline(always)]
+pub fn requant9_consts(l: &Layer9<'_>, o: usize) -> Requant9 {
+    let word = |b: &[u8]| {
+        b.get(4 * o..4 * o + 4)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, i32::from_le_bytes)
+    };
+    let shift = l.shifts.get(o).map_or(-1, |&s| s as i8);
+    let right = u32::from(shift.unsigned_abs()).clamp(1, 31);
+    [
+        word(l.multipliers),
+        ((1u32 << 30) | ((1u32 << right) << 30)) as i32,
+        ((1u32 << right) >> 2) as i32,
+        (right - 1) as i32,
+        word(l.bias),
+        l.ozp,
+    ]
+}
+
+#[cfg(not(tinygenre_dsp))]
+fn conv9_channels_impl<const STRIDE: usize>(
+    l: &Layer9<'_>,
+    n: usize,
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; STRIDE]; 4]],
+) {
+    let (w9, _) = l.weights.as_chunks::<9>();
+    for (o, w) in w9.iter().enumerate().take(n) {
+        let wide = widen9(w);
+        let k = requant9_consts(l, o);
+        for (group, dst) in wins.iter().zip(out.iter_mut()) {
+            let dst = dst.as_flattened_mut().get_mut(o..).unwrap_or(&mut []);
+            quad9x4_requant::<STRIDE>(&wide, group, &k, dst);
+        }
+    }
+}
+
+/// [`conv9_channels`]'s working state, read and written by its assembly at fixed offsets.
+#[cfg(tinygenre_dsp)]
+#[repr(C)]
+struct Ctx9 {
+    /// Offset 0: the current channel's [`Requant9`] (`ozp` preset).
+    k: Requant9,
+    /// 24: the first group; 28: one past the last.
+    wins: *const i32,
+    wins_end: *const i32,
+    /// 32: each group's output (row 0, channel 0).
+    outs: [*mut i8; 3],
+    /// 44: the next entry of `outs`.
+    outp: *const *mut i8,
+    /// 48: the current channel; 52: the channel count.
+    o: usize,
+    n: usize,
+    /// 56, 60, 64, 68: the current channel's weights, bias, multiplier, shift.
+    w: *const u8,
+    b: *const u8,
+    m: *const u8,
+    s: *const u8,
+}
+
+#[cfg(tinygenre_dsp)]
+fn conv9_channels_impl<const STRIDE: usize>(
+    l: &Layer9<'_>,
+    n: usize,
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; STRIDE]; 4]],
+) {
+    let mut outs = [core::ptr::null_mut(); 3];
+    for (p, o) in outs.iter_mut().zip(out.iter_mut()) {
+        *p = o.as_flattened_mut().as_mut_ptr();
+    }
+    let mut ctx = Ctx9 {
+        k: [0, 0, 0, 0, 0, l.ozp],
+        wins: wins.as_ptr().cast(),
+        wins_end: wins.as_ptr_range().end.cast(),
+        outs,
+        outp: core::ptr::null(),
+        o: 0,
+        n,
+        w: l.weights.as_ptr(),
+        b: l.bias.as_ptr(),
+        m: l.multipliers.as_ptr(),
+        s: l.shifts.as_ptr(),
+    };
+    // SAFETY: the caller checked `1 <= n <= STRIDE`, that the layer's slices hold `n` channels
+    // (9, 4, 4 and 1 bytes each: the per-channel loads, `LDR` unaligned and `LDRSB`, stay
+    // inside them), that every shift is in -31..=-1 (so the shift amounts are in range), and
+    // that `wins` and `out` hold the same 1 to 3 groups. Per channel and group the window
+    // blocks read the group's 80 words (word-aligned `Quad9`s, as `LDM` needs) through r12,
+    // which runs from `wins` to `wins_end`, and write `out[g][w][o]` for the four windows `w`
+    // through r6 (`outs[g] + o`, post-incremented by `STRIDE`: four rows of `STRIDE >= n`
+    // bytes). The context `ctx` (a live, exclusively borrowed local, word-aligned) is read and
+    // written through r0, reloaded from the stack slot pushed at entry. r6 and r7 (not
+    // nameable as operands; every operand has a fixed register, so neither holds one) are
+    // pushed first and popped last, after `add sp, #4` drops the pushed context pointer; every
+    // other register written is an operand or declared clobbered; the flags are clobbered.
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "push {{r0}}",
+            "3:",
+            "ldr r0, [sp]",
+            "ldr r1, [r0, #56]",
+            "ldr r2, [r1]",
+            "ldr r3, [r1, #4]",
+            "ldrsb r11, [r1, #8]",
+            "adds r1, #9",
+            "str r1, [r0, #56]",
+            "sxtb16 r5, r2",
+            "sxtb16 r8, r2, ror #8",
+            "sxtb16 r9, r3",
+            "sxtb16 r10, r3, ror #8",
+            "ldr r1, [r0, #64]",
+            "ldr r2, [r1], #4",
+            "str r1, [r0, #64]",
+            "str r2, [r0]",
+            "ldr r1, [r0, #60]",
+            "ldr r2, [r1], #4",
+            "str r1, [r0, #60]",
+            "str r2, [r0, #16]",
+            "ldr r1, [r0, #68]",
+            "ldrsb r2, [r1], #1",
+            "str r1, [r0, #68]",
+            "rsbs r2, r2, #0",
+            "movs r3, #1",
+            "lsls r3, r3, r2",
+            "lsls r4, r3, #30",
+            "orr r4, r4, #0x40000000",
+            "str r4, [r0, #4]",
+            "lsrs r4, r3, #2",
+            "str r4, [r0, #8]",
+            "subs r4, r2, #1",
+            "str r4, [r0, #12]",
+            "ldr r12, [r0, #24]",
+            "add r1, r0, #32",
+            "str r1, [r0, #44]",
+            "4:",
+            "ldr r0, [sp]",
+            "ldr r1, [r0, #44]",
+            "ldr r6, [r1], #4",
+            "str r1, [r0, #44]",
+            "ldr r1, [r0, #48]",
+            "add r6, r1",
+            quad9_window!(),
+            requant9_store!(),
+            quad9_window!(),
+            requant9_store!(),
+            quad9_window!(),
+            requant9_store!(),
+            quad9_window!(),
+            requant9_store!(),
+            "ldr r0, [sp]",
+            "ldr r1, [r0, #28]",
+            "cmp r12, r1",
+            "bne 4b",
+            "ldr r1, [r0, #48]",
+            "adds r1, #1",
+            "str r1, [r0, #48]",
+            "ldr r2, [r0, #52]",
+            "cmp r1, r2",
+            "bne 3b",
+            "add sp, #4",
+            "pop {{r6, r7}}",
+            stride = const STRIDE,
+            inout("r0") &raw mut ctx => _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
             out("lr") _,
         );
     }

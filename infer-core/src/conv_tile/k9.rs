@@ -124,6 +124,31 @@ pub fn conv9_pool_windows<const C: usize>(
     if layer.in_ch != 1 {
         return;
     }
+    let n = layer.out_ch.min(C);
+    if let (
+        ConvParams::Int8 {
+            multipliers,
+            shifts,
+            ..
+        },
+        true,
+    ) = (layer.params, act_min == ozp)
+    {
+        // every channel in one assembly pass (it checks the shortcut's conditions)
+        let l = dsp::Layer9 {
+            weights,
+            bias,
+            multipliers,
+            shifts,
+            ozp,
+        };
+        let groups = wins.len().min(out.len());
+        if let (Some(w), Some(o)) = (wins.get(..groups), out.get_mut(..groups))
+            && dsp::conv9_channels::<C>(&l, n, w, o)
+        {
+            return;
+        }
+    }
     let (w9, _) = weights.as_chunks::<9>();
     for (o, w) in w9.iter().enumerate().take(layer.out_ch.min(C)) {
         let wide = dsp::widen9(w);
