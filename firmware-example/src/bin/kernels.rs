@@ -116,8 +116,9 @@ fn main() -> ! {
         checks += 1;
     }
     // whole tiles: the fast kernel against the scalar reference kernel and pool
-    let shapes: [(usize, usize); 10] = [
+    let shapes: [(usize, usize); 11] = [
         (1, 5),
+        (1, 128),
         (3, 7),
         (4, 3),
         (7, 9),
@@ -187,7 +188,8 @@ fn main() -> ! {
             checks += 1;
         }
         if ci == 1 {
-            let patches: [Patch<i8>; 4] = core::array::from_fn(|_| {
+            // three groups of four windows: every channel in one assembly pass
+            let patches: [Patch<i8>; 12] = core::array::from_fn(|_| {
                 core::array::from_fn(|_| {
                     core::array::from_fn(|_| (rng.below(5) != 0).then(|| rng.i8()))
                 })
@@ -198,9 +200,12 @@ fn main() -> ! {
             else {
                 fail("params", case)
             };
-            let wins = patches.map(|p| pack_patch(&p, input_zero_point));
-            let mut got = [[0i8; MAX_OUT]; 4];
-            conv9_pool_windows(&layer, &[wins], &mut [&mut got]);
+            let wins: [[Quad9; 4]; 3] = core::array::from_fn(|g| {
+                core::array::from_fn(|x| pack_patch(&patches[4 * g + x], input_zero_point))
+            });
+            let mut got = [[[0i8; MAX_OUT]; 4]; 3];
+            let [g0, g1, g2] = &mut got;
+            conv9_pool_windows(&layer, &wins, &mut [g0, g1, g2]);
             for (wi, patch) in patches.iter().enumerate() {
                 let cells: [[[i8; 1]; 4]; 4] = patch.map(|r| r.map(|v| [v.unwrap_or(0)]));
                 let taps: [Taps<'_, i8>; TILE] = core::array::from_fn(|p| {
@@ -212,7 +217,7 @@ fn main() -> ! {
                 });
                 let mut want = [0i8; MAX_OUT];
                 conv_pool_scalar(&layer, &taps, TilePool::Quad, &mut want[..co], &mut []);
-                if got[wi][..co] != want[..co] {
+                if got[wi / 4][wi % 4][..co] != want[..co] {
                     fail("conv9_pool_windows", case);
                 }
                 checks += 1;

@@ -1,7 +1,8 @@
-//! Layers with one input channel (block 1: nine MACs per output): per output channel, the
-//! weights are widened once ([`dsp::widen9`]) and run over several pooling windows
-//! ([`dsp::quad9x4_max`]: each window's four pixel sums and their max), then one
-//! requantisation per window with the channel's constants hoisted ([`FastRequant`]).
+//! Layers with one input channel (block 1: nine MACs per output): every output channel in one
+//! pass of [`dsp::conv9_channels`] over up to three groups of four pooling windows (per
+//! channel: weights widened once, each window's four pixel sums and their max, one folded
+//! requantisation per window, [`FastRequant`]'s arithmetic); the generic requantisation where
+//! the shortcut does not hold.
 
 use super::{TilePool, store};
 use crate::conv::{Conv3x3, ConvParams};
@@ -76,19 +77,6 @@ impl FastRequant {
         })
     }
 
-    /// The constants of [`dsp::quad9x4_requant`] for this channel with `bias`.
-    #[inline(always)]
-    pub fn consts(&self, bias: i32) -> dsp::Requant9 {
-        [
-            self.mult as i32,
-            self.nudge as u32 as i32,
-            (self.nudge >> 32) as u32 as i32,
-            self.shift_hi as i32,
-            bias,
-            self.ozp,
-        ]
-    }
-
     /// `clamp(apply(acc) + ozp, act_min, 127)`, bit for bit.
     #[inline(always)]
     pub fn apply(&self, acc: i32) -> i8 {
@@ -149,22 +137,15 @@ pub fn conv9_pool_windows<const C: usize>(
             return;
         }
     }
+    // anything else (a left shift, a clamp above the zero point): the generic requantisation
     let (w9, _) = weights.as_chunks::<9>();
-    for (o, w) in w9.iter().enumerate().take(layer.out_ch.min(C)) {
+    for (o, w) in w9.iter().enumerate().take(n) {
         let wide = dsp::widen9(w);
         let b = i32_at(bias, o);
-        if let Some(fast) = FastRequant::new(layer.requantizer(o), ozp, act_min) {
-            let k = fast.consts(b);
-            for (group, dst) in wins.iter().zip(out.iter_mut()) {
-                let dst = dst.as_flattened_mut().get_mut(o..).unwrap_or(&mut []);
-                dsp::quad9x4_requant::<C>(&wide, group, &k, dst);
-            }
-        } else {
-            for (group, dst) in wins.iter().zip(out.iter_mut()) {
-                for (x, dst) in group.iter().zip(dst.iter_mut()) {
-                    let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
-                    store(layer, o, a, ozp, act_min, TilePool::Quad, dst, &mut []);
-                }
+        for (group, dst) in wins.iter().zip(out.iter_mut()) {
+            for (x, dst) in group.iter().zip(dst.iter_mut()) {
+                let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));
+                store(layer, o, a, ozp, act_min, TilePool::Quad, dst, &mut []);
             }
         }
     }
