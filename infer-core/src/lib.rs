@@ -1,7 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
-// `unsafe` is denied everywhere but in `dsp`, the audited SMLAD kernel (one `asm!` block).
+// `unsafe` is denied everywhere but in `dsp` (`dsp/mod.rs`, `dsp/k9.rs`): the audited DSP
+// kernels, `asm!` blocks with a safety comment each, on Cortex-M cores with the DSP extension.
 #![deny(unsafe_code)]
 
 pub mod error;
