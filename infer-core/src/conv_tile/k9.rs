@@ -99,6 +99,43 @@ pub fn conv9_pool_windows<const C: usize>(
     wins: &[[Quad9; 4]],
     out: &mut [&mut [[i8; C]; 4]],
 ) {
+    conv9_pool_windows_with(layer, wins, out, None);
+}
+
+/// Whether [`conv9_pool_windows`] takes its one-pass path for `layer` (int8, one input
+/// channel, the ReLU clamp at the output zero point, every channel's requantisation a right
+/// shift with a non-negative multiplier): a caller that runs the layer many times checks it
+/// once and passes it to [`conv9_pool_windows_with`].
+pub fn conv9_fast(layer: &Conv3x3<'_>) -> bool {
+    let ConvParams::Int8 {
+        weights,
+        bias,
+        multipliers,
+        shifts,
+        output_zero_point: ozp,
+        act_min,
+        ..
+    } = layer.params
+    else {
+        return false;
+    };
+    let l = dsp::Layer9 {
+        weights,
+        bias,
+        multipliers,
+        shifts,
+        ozp,
+    };
+    layer.in_ch == 1 && act_min == ozp && l.values_ok(layer.out_ch)
+}
+
+/// [`conv9_pool_windows`] with [`conv9_fast`] already known (`Some`) or to be checked (`None`).
+pub fn conv9_pool_windows_with<const C: usize>(
+    layer: &Conv3x3<'_>,
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; C]; 4]],
+    fast: Option<bool>,
+) {
     let ConvParams::Int8 {
         weights,
         bias,
@@ -113,16 +150,14 @@ pub fn conv9_pool_windows<const C: usize>(
         return;
     }
     let n = layer.out_ch.min(C);
-    if let (
-        ConvParams::Int8 {
+    if fast.unwrap_or_else(|| conv9_fast(layer))
+        && let ConvParams::Int8 {
             multipliers,
             shifts,
             ..
-        },
-        true,
-    ) = (layer.params, act_min == ozp)
+        } = layer.params
     {
-        // every channel in one assembly pass (it checks the shortcut's conditions)
+        // every channel in one assembly pass
         let l = dsp::Layer9 {
             weights,
             bias,
@@ -132,7 +167,7 @@ pub fn conv9_pool_windows<const C: usize>(
         };
         let groups = wins.len().min(out.len());
         if let (Some(w), Some(o)) = (wins.get(..groups), out.get_mut(..groups))
-            && dsp::conv9_channels::<C>(&l, n, w, o)
+            && dsp::conv9_channels_checked::<C>(&l, n, w, o)
         {
             return;
         }

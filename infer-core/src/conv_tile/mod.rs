@@ -443,4 +443,7 @@ mod k9;
 #[cfg(test)]
 mod tests;
 
-pub use k9::{FastRequant, Patch, conv9_pool_windows, pack_patch, pack_values};
+pub use k9::{
+    FastRequant, Patch, conv9_fast, conv9_pool_windows, conv9_pool_windows_with, pack_patch,
+    pack_values,
+};

@@ -164,6 +164,18 @@ pub fn conv9_channels<const STRIDE: usize>(
     wins: &[[Quad9; 4]],
     out: &mut [&mut [[i8; STRIDE]; 4]],
 ) -> bool {
+    l.values_ok(n) && conv9_channels_checked(l, n, wins, out)
+}
+
+/// [`conv9_channels`] for a layer whose [`Layer9::values_ok`] the caller has checked (once per
+/// layer rather than per call): checks only the lengths. Were the values not checked, the
+/// outputs would be wrong, never memory unsafe.
+pub fn conv9_channels_checked<const STRIDE: usize>(
+    l: &Layer9<'_>,
+    n: usize,
+    wins: &[[Quad9; 4]],
+    out: &mut [&mut [[i8; STRIDE]; 4]],
+) -> bool {
     let groups = wins.len();
     let ok = n >= 1
         && n <= STRIDE
@@ -172,22 +184,33 @@ pub fn conv9_channels<const STRIDE: usize>(
         && l.weights.len() >= 9 * n
         && l.bias.len() >= 4 * n
         && l.multipliers.len() >= 4 * n
-        && l.shifts.len() >= n
-        && (-128..=127).contains(&l.ozp)
-        && l.shifts
-            .iter()
-            .take(n)
-            .all(|&s| (-31..=-1).contains(&(s as i8)))
-        && l.multipliers
-            .as_chunks::<4>()
-            .0
-            .iter()
-            .take(n)
-            .all(|m| i32::from_le_bytes(*m) >= 0);
+        && l.shifts.len() >= n;
     if ok {
         conv9_channels_impl::<STRIDE>(l, n, wins, out);
     }
     ok
+}
+
+impl Layer9<'_> {
+    /// Whether the first `n` channels suit [`conv9_channels`]: every shift a right shift
+    /// (`-31..=-1`), every multiplier non-negative, the zero point an int8.
+    pub fn values_ok(&self, n: usize) -> bool {
+        (-128..=127).contains(&self.ozp)
+            && self.shifts.len() >= n
+            && self.multipliers.len() >= 4 * n
+            && self
+                .shifts
+                .iter()
+                .take(n)
+                .all(|&s| (-31..=-1).contains(&(s as i8)))
+            && self
+                .multipliers
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .take(n)
+                .all(|m| i32::from_le_bytes(*m) >= 0)
+    }
 }
 
 /// Channel `o`'s [`Requant9`] (its shift a right shift, its multiplier non-negative).

@@ -442,8 +442,8 @@ fn widen4_impl<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) -> usize
 
 mod k9;
 pub use k9::{
-    Layer9, Quad9, Requant9, W9, conv9_channels, dot9_portable, quad9x4_max, quad9x4_requant,
-    requant9, requant9_consts, widen9,
+    Layer9, Quad9, Requant9, W9, conv9_channels, conv9_channels_checked, dot9_portable,
+    quad9x4_max, quad9x4_requant, requant9, requant9_consts, widen9,
 };
 
 #[cfg(test)]

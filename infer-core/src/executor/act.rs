@@ -23,6 +23,11 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         out0: &mut [Self],
         out1: &mut [Self],
     );
+    /// Whether [`Act::conv_pool_block1`] may skip re-checking the layer's requantisation on
+    /// every call (checked once per block-2 pass).
+    fn block1_fast(_layer: &Conv3x3<'_>) -> bool {
+        false
+    }
     /// Block 1's fast path for a layer with one input channel: one conv + ReLU + 2x2 max-pool
     /// output pixel per window of `geo` (read from the input ring) into `out[g][w]`, groups
     /// `g` of four windows (up to three). Returns `false` (and writes nothing) where there is
@@ -96,6 +101,9 @@ impl Act for i8 {
     ) {
         conv_tile::conv_pool_i8(layer, taps, pool, out0, out1);
     }
+    fn block1_fast(layer: &Conv3x3<'_>) -> bool {
+        conv_tile::conv9_fast(layer)
+    }
     fn conv_pool_block1(
         layer: &Conv3x3<'_>,
         input: &[[i8; IN_ROW]; INPUT_RING],
@@ -120,7 +128,8 @@ impl Act for i8 {
                 conv_tile::pack_values(&v)
             })
         });
-        conv_tile::conv9_pool_windows(layer, wins.get(..groups).unwrap_or(&[]), out);
+        let wins = wins.get(..groups).unwrap_or(&[]);
+        conv_tile::conv9_pool_windows_with(layer, wins, out, Some(geo.fast()));
         true
     }
     fn dense(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {

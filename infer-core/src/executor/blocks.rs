@@ -11,6 +11,15 @@ use crate::model::{Dims, Model};
 /// Windows per block-1 kernel pass.
 const GROUP: usize = 4;
 
+/// One block-2 pass as block 1 sees it: its first frame `u`, frame count `nf`, whether block
+/// 1's layer takes the checked fast path, and a scratch group (allocated once per pass).
+struct Pass<'s, A> {
+    u: usize,
+    nf: usize,
+    fast: bool,
+    scratch: &'s mut [[A; C1]; GROUP],
+}
+
 /// Where the block-1 windows of one pass lie: window `w` is mel `k + w / frames`, pooled frame
 /// `u - 1 + w % frames`, for `w < windows`; `m0`, `t0` bound the input and `t1` block 1's
 /// frames.
@@ -23,12 +32,18 @@ pub struct Block1Windows {
     m0: usize,
     t0: usize,
     t1: usize,
+    fast: bool,
 }
 
 impl Block1Windows {
     /// Windows in the pass.
     pub fn windows(&self) -> usize {
         self.windows
+    }
+
+    /// [`Act::block1_fast`] of block 1's layer, checked once per block-2 pass.
+    pub fn fast(&self) -> bool {
+        self.fast
     }
 
     /// Window `w`'s 4x4 input values `[mel][frame]` mapped by `f`, 0 in the padding and for a
@@ -83,12 +98,20 @@ impl<A: Act> Executor<A> {
         let (m2, c2) = (dims.mels[2], dims.channels[2]);
         // block-1 mels computed so far for this pass
         let mut next_mel = 0;
+        let fast = A::block1_fast(l1);
+        let mut scratch = [[A::default(); C1]; GROUP];
         for j in 0..m2 {
             // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
             let end = (2 * j + 3).min(m1);
             while next_mel < end {
                 let n = (end - next_mel).min(2);
-                self.block1_mels(l1, dims, u, nf, next_mel, n, obs);
+                let pass = Pass {
+                    u,
+                    nf,
+                    fast,
+                    scratch: &mut scratch,
+                };
+                self.block1_mels(l1, dims, pass, next_mel, n, obs);
                 next_mel += n;
             }
             for q in 0..nf / 2 {
@@ -125,17 +148,21 @@ impl<A: Act> Executor<A> {
     /// mel-ring slots `(k + d) % P1_MELS`: one input channel runs all the windows per pass over
     /// the channels ([`Act::conv_pool_patches`], four windows a group; a group that would
     /// straddle two mels goes through a scratch buffer), anything else mel by mel.
-    #[allow(clippy::too_many_arguments)]
     fn block1_mels<O: Observer<A>>(
         &mut self,
         l1: &Conv3x3<'_>,
         dims: &Dims,
-        u: usize,
-        nf: usize,
+        pass: Pass<'_, A>,
         k: usize,
         n: usize,
         obs: &mut O,
     ) {
+        let Pass {
+            u,
+            nf,
+            fast,
+            scratch,
+        } = pass;
         let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
         let (t1, c1) = (dims.frames[1], dims.channels[1]);
         let frames = (nf + 2).min(P1_FRAMES);
@@ -149,10 +176,10 @@ impl<A: Act> Executor<A> {
                 m0,
                 t0,
                 t1,
+                fast,
             };
             let groups = geo.windows.div_ceil(GROUP);
-            let mut scratch = [[A::default(); C1]; GROUP];
-            let done = self.block1_groups(l1, &geo, groups, n, &mut scratch);
+            let done = self.block1_groups(l1, &geo, groups, n, scratch);
             if done {
                 for d in 0..n {
                     let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
