@@ -111,16 +111,16 @@ impl Packer<'_> {
     }
 }
 
-/// Pixel `P`'s column from its taps when the channel count is a multiple of four (`g` groups
-/// per tap): `LDR` of four int8 values, two `SXTAB16` adding the negated zero point.
+/// Pixel `p`'s column from its taps when the channel count is a multiple of four (`g` groups
+/// per tap), through [`dsp::widen_into`]; padding taps are zeros.
 #[inline(always)]
-fn pack_taps<const P: usize>(col: &mut [Group], taps: &[Option<&[i8]>], g: usize, zpn: i32) {
+fn pack_taps(col: &mut [Group], taps: &[Option<&[i8]>], g: usize, zpn: i32, p: usize) {
     for (tap, dst) in taps.iter().zip(col.chunks_mut(g.max(1))) {
         match tap {
-            Some(x) => dsp::widen_into::<P>(x, zpn, dst),
+            Some(x) => dsp::widen_into(x, zpn, dst, p),
             None => {
                 for d in dst.iter_mut() {
-                    if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
+                    if let Some(pair) = d.get_mut(2 * p..2 * p + 2) {
                         pair.copy_from_slice(&[0, 0]);
                     }
                 }
@@ -182,12 +182,10 @@ pub fn conv_pool_i8(
         if ci.is_multiple_of(4) {
             // whole groups per tap: four values per word, widened and offset two at a time
             let zpn = pack(-zp, -zp);
-            let [p0, p1, p2, p3] = taps;
             let g = ci / 4;
-            pack_taps::<0>(&mut col, p0.get(t0..t1).unwrap_or(&[]), g, zpn);
-            pack_taps::<1>(&mut col, p1.get(t0..t1).unwrap_or(&[]), g, zpn);
-            pack_taps::<2>(&mut col, p2.get(t0..t1).unwrap_or(&[]), g, zpn);
-            pack_taps::<3>(&mut col, p3.get(t0..t1).unwrap_or(&[]), g, zpn);
+            for (p, px) in taps.iter().enumerate() {
+                pack_taps(&mut col, px.get(t0..t1).unwrap_or(&[]), g, zpn, p);
+            }
             groups = len / 4;
         }
         let slow = if groups == 0 { &taps[..] } else { &[] };

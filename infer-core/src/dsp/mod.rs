@@ -368,20 +368,23 @@ fn sxtab16_impl(a: i32, x: i32) -> i32 {
     y
 }
 
-/// Column build: `dst[g][2P]`, `dst[g][2P + 1]` = [`sxtab16`], [`sxtab16_ror8`] of `zpn` and
+/// Column build: `dst[g][2p]`, `dst[g][2p + 1]` = [`sxtab16`], [`sxtab16_ror8`] of `zpn` and
 /// the `g`-th four values of `src`, for every group both hold (`zpn` packs the negated input
 /// zero point twice). Four groups per loop step with one `LDM` where `src` is word-aligned.
 #[inline]
-pub fn widen_into<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) {
+pub fn widen_into(src: &[i8], zpn: i32, dst: &mut [Group], p: usize) {
     let n = (src.len() / 4).min(dst.len());
     let (Some(src), Some(dst)) = (src.get(..4 * n), dst.get_mut(..n)) else {
         return;
     };
-    let done = widen4_impl::<P>(src, zpn, dst);
+    if p >= 4 {
+        return;
+    }
+    let done = widen4_impl(src, zpn, dst, p);
     let (quads, _) = src.as_chunks::<4>();
     for (q, d) in quads.iter().zip(dst.iter_mut()).skip(done) {
         let w = i32::from_le_bytes(q.map(|v| v as u8));
-        if let Some(pair) = d.get_mut(2 * P..2 * P + 2) {
+        if let Some(pair) = d.get_mut(2 * p..2 * p + 2) {
             pair.copy_from_slice(&[sxtab16(zpn, w), sxtab16_ror8(zpn, w)]);
         }
     }
@@ -390,20 +393,20 @@ pub fn widen_into<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) {
 /// The assembly part of [`widen_into`]: the groups it did (none off the DSP targets).
 #[cfg(not(tinygenre_dsp))]
 #[inline(always)]
-fn widen4_impl<const P: usize>(_src: &[i8], _zpn: i32, _dst: &mut [Group]) -> usize {
+fn widen4_impl(_src: &[i8], _zpn: i32, _dst: &mut [Group], _p: usize) -> usize {
     0
 }
 
 #[cfg(tinygenre_dsp)]
 #[inline(always)]
-fn widen4_impl<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) -> usize {
+fn widen4_impl(src: &[i8], zpn: i32, dst: &mut [Group], p: usize) -> usize {
     let n4 = src.len().min(4 * dst.len()) / 16 * 4;
-    if n4 == 0 || !(src.as_ptr() as usize).is_multiple_of(4) || P >= 4 {
+    if n4 == 0 || !(src.as_ptr() as usize).is_multiple_of(4) || p >= 4 {
         return 0;
     }
     // SAFETY: reads `4 * n4` bytes of `src` (word-aligned, checked above, as `LDM` needs;
     // `n4 <= src.len() / 4`) and writes two words per group into `n4` groups of `dst` (`n4 <=
-    // dst.len()`), at byte offset `8 P < 32` of each 32-byte `Group`, word-aligned for `STRD`.
+    // dst.len()`), at byte offset `8 p < 32` of each 32-byte `Group`, word-aligned for `STRD`.
     // `n4` is a positive multiple of four, so the loop, four groups a step, ends at zero.
     // Registers written: the operands and the declared clobbers; flags clobbered by `SUBS`.
     unsafe {
@@ -425,7 +428,7 @@ fn widen4_impl<const P: usize>(src: &[i8], zpn: i32, dst: &mut [Group]) -> usize
             "subs {n}, #4",
             "bne 2b",
             src = inout(reg) src.as_ptr() => _,
-            dst = inout(reg) dst.as_mut_ptr().cast::<i32>().wrapping_add(2 * P) => _,
+            dst = inout(reg) dst.as_mut_ptr().cast::<i32>().wrapping_add(2 * p) => _,
             n = inout(reg) n4 => _,
             zpn = in(reg) zpn,
             out("r4") _,
