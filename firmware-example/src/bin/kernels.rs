@@ -24,6 +24,10 @@ use semihosting::println;
 
 struct Rng(u32);
 
+/// A word-aligned byte buffer (the column build's `LDM` path).
+#[repr(align(4))]
+struct Aligned([i8; 160]);
+
 impl Rng {
     fn next(&mut self) -> u32 {
         self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
@@ -95,6 +99,29 @@ fn main() -> ! {
             && dsp::sxtab16_ror8(a, x) == pack(a0 + b[1], (a1 + b[3]) as i16 as i32);
         if !ok {
             fail("sxtb16", case);
+        }
+        checks += 1;
+    }
+    // widen_into: word-aligned sources (the LDM loop) and unaligned ones, every remainder
+    let mut src = Aligned([0i8; 160]);
+    for case in 0..200 {
+        for v in src.0.iter_mut() {
+            *v = rng.i8();
+        }
+        let (off, len) = (rng.below(4) as usize, rng.below(150) as usize);
+        let (p, zp) = (rng.below(4) as usize, rng.below(256) as i32 - 128);
+        let zpn = ((-zp) << 16) | ((-zp) & 0xffff);
+        let x = &src.0[off..off + len.min(156)];
+        let mut got = [[7i32; 8]; 40];
+        dsp::widen_into(x, zpn, &mut got, p);
+        let mut want = [[7i32; 8]; 40];
+        for (q, d) in x.chunks_exact(4).zip(want.iter_mut()) {
+            let v = |i: usize| (i32::from(q[i]) - zp) & 0xffff;
+            d[2 * p] = (v(2) << 16) | v(0);
+            d[2 * p + 1] = (v(3) << 16) | v(1);
+        }
+        if got != want {
+            fail("widen_into", case);
         }
         checks += 1;
     }
