@@ -1,21 +1,28 @@
 //! The fast int8 convolution: four output pixels at a time, max-pooled on the int32
-//! accumulators, on top of [`crate::dsp::dot4`] (SMLAD on Cortex-M4/M7, portable elsewhere).
+//! accumulators, on top of [`crate::dsp`] (SMLAD on Cortex-M4/M7, portable elsewhere).
 //!
 //! Per tile of four pixels and per chunk of up to [`CHUNK_K`] taps-times-channels:
 //! 1. the four im2col columns are built once, widened to int16 with the input zero point
 //!    subtracted (padding taps are 0, which is exactly "contributes nothing", as in the
-//!    reference), in [`crate::dsp`]'s group order;
-//! 2. every output channel runs [`crate::dsp::dot4`] over them with its int8 weights straight
-//!    from the model (layout `[out][3][3][in]`, unchanged), accumulating on top of the bias.
+//!    reference), in [`crate::dsp`]'s group order ([`crate::dsp::widen_into`] when the channel
+//!    count is a multiple of four);
+//! 2. every output channel runs over them with its int8 weights straight from the model
+//!    (layout `[out][3][3][in]`, unchanged), accumulating on top of the bias: all channels in
+//!    one pass of [`crate::dsp::dot4_channels`] when the chunk is whole groups, else channel by
+//!    channel ([`crate::dsp::dot4`] and the odd tail).
+//!
+//! Layers with one input channel have their own path (`k9.rs`: [`conv9_pool_windows`]).
 //!
 //! Then each channel is requantised once per pooled output: the requantisation is monotonic
 //! non-decreasing for a right shift (`shift <= 0`, every exported layer), so `requant(max(acc))
 //! == max(requant(acc))` and the max-pool runs on the accumulators; a layer with a left shift
-//! (where `x << shift` could wrap) requantises every pixel and pools afterwards.
+//! (where `x << shift` could wrap) requantises every pixel and pools afterwards. With a right
+//! shift and the ReLU clamp at the output zero point (every exported layer) the requantisation
+//! is [`FastRequant`]'s: TFLite's two roundings folded into one 64-bit multiply-add.
 //!
 //! The result is bit-identical to [`crate::conv::pixel_i8`] followed by [`crate::pool`]'s max,
 //! the reference (tested below on random shapes, odd channel counts and padding edges, and on
-//! the device by the firmware's cross-check).
+//! the device by the firmware's `kernels` binary and its cross-check).
 
 use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps, pixel_f32, pixel_i8};
