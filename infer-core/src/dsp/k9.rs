@@ -13,6 +13,24 @@ pub type Quad9 = [[i32; 5]; 4];
 /// `(w5, w7)`, `(w8, _)` (see [`widen9`]).
 pub type W9 = [i32; 5];
 
+/// One more pixel of a [`quad9_window!`]: its nine taps through r12 into r7, and lr = max(lr, r7).
+#[cfg(tinygenre_dsp)]
+macro_rules! quad9_pixel_max {
+    () => {
+        concat!(
+            "ldm r12!, {{r0, r1, r2, r3, r4}}\n",
+            "smuad r7, r0, r5\n",
+            "smlad r7, r1, r8, r7\n",
+            "smlad r7, r2, r9, r7\n",
+            "smlad r7, r3, r10, r7\n",
+            "smlabb r7, r4, r11, r7\n",
+            "cmp r7, lr\n",
+            "it gt\n",
+            "movgt lr, r7\n",
+        )
+    };
+}
+
 /// One window of [`quad9x4_max`]'s assembly: four pixels (`LDM` of five words each through
 /// r12, four `SMUAD`/`SMLAD` and one `SMLABB` against the weights in r5, r8-r11), their max in
 /// lr; r0-r4 and r7 are scratch.
@@ -26,33 +44,9 @@ macro_rules! quad9_window {
             "smlad lr, r2, r9, lr\n",
             "smlad lr, r3, r10, lr\n",
             "smlabb lr, r4, r11, lr\n",
-            "ldm r12!, {{r0, r1, r2, r3, r4}}\n",
-            "smuad r7, r0, r5\n",
-            "smlad r7, r1, r8, r7\n",
-            "smlad r7, r2, r9, r7\n",
-            "smlad r7, r3, r10, r7\n",
-            "smlabb r7, r4, r11, r7\n",
-            "cmp r7, lr\n",
-            "it gt\n",
-            "movgt lr, r7\n",
-            "ldm r12!, {{r0, r1, r2, r3, r4}}\n",
-            "smuad r7, r0, r5\n",
-            "smlad r7, r1, r8, r7\n",
-            "smlad r7, r2, r9, r7\n",
-            "smlad r7, r3, r10, r7\n",
-            "smlabb r7, r4, r11, r7\n",
-            "cmp r7, lr\n",
-            "it gt\n",
-            "movgt lr, r7\n",
-            "ldm r12!, {{r0, r1, r2, r3, r4}}\n",
-            "smuad r7, r0, r5\n",
-            "smlad r7, r1, r8, r7\n",
-            "smlad r7, r2, r9, r7\n",
-            "smlad r7, r3, r10, r7\n",
-            "smlabb r7, r4, r11, r7\n",
-            "cmp r7, lr\n",
-            "it gt\n",
-            "movgt lr, r7\n",
+            quad9_pixel_max!(),
+            quad9_pixel_max!(),
+            quad9_pixel_max!(),
         )
     };
 }

@@ -61,6 +61,30 @@ pub fn dot4_portable(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
     }
 }
 
+/// One group of [`dot4_channels`]' loop: four int8 weights through r12 widened by `SXTB16`
+/// into r4, r5, the four pixels' eight column words through lr (two `LDM`), eight `SMLAD`
+/// into the accumulators r8-r11.
+#[cfg(tinygenre_dsp)]
+macro_rules! dot4_group {
+    () => {
+        concat!(
+            "ldr r4, [r12], #4\n",
+            "sxtb16 r5, r4, ror #8\n",
+            "sxtb16 r4, r4\n",
+            "ldm lr!, {{r0, r1, r2, r3}}\n",
+            "smlad r8, r0, r4, r8\n",
+            "smlad r8, r1, r5, r8\n",
+            "smlad r9, r2, r4, r9\n",
+            "smlad r9, r3, r5, r9\n",
+            "ldm lr!, {{r0, r1, r2, r3}}\n",
+            "smlad r10, r0, r4, r10\n",
+            "smlad r10, r1, r5, r10\n",
+            "smlad r11, r2, r4, r11\n",
+            "smlad r11, r3, r5, r11\n",
+        )
+    };
+}
+
 #[cfg(not(tinygenre_dsp))]
 #[inline]
 fn dot4_impl(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
@@ -91,33 +115,9 @@ fn dot4_impl(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
             "tst r1, #1",
             "bne 3f",
             "2:",
-            "ldr r4, [r12], #4",
-            "sxtb16 r5, r4, ror #8",
-            "sxtb16 r4, r4",
-            "ldm lr!, {{r0, r1, r2, r3}}",
-            "smlad r8, r0, r4, r8",
-            "smlad r8, r1, r5, r8",
-            "smlad r9, r2, r4, r9",
-            "smlad r9, r3, r5, r9",
-            "ldm lr!, {{r0, r1, r2, r3}}",
-            "smlad r10, r0, r4, r10",
-            "smlad r10, r1, r5, r10",
-            "smlad r11, r2, r4, r11",
-            "smlad r11, r3, r5, r11",
+            dot4_group!(),
             "3:",
-            "ldr r4, [r12], #4",
-            "sxtb16 r5, r4, ror #8",
-            "sxtb16 r4, r4",
-            "ldm lr!, {{r0, r1, r2, r3}}",
-            "smlad r8, r0, r4, r8",
-            "smlad r8, r1, r5, r8",
-            "smlad r9, r2, r4, r9",
-            "smlad r9, r3, r5, r9",
-            "ldm lr!, {{r0, r1, r2, r3}}",
-            "smlad r10, r0, r4, r10",
-            "smlad r10, r1, r5, r10",
-            "smlad r11, r2, r4, r11",
-            "smlad r11, r3, r5, r11",
+            dot4_group!(),
             "cmp r12, r7",
             "bne 2b",
             "pop {{r7}}",
@@ -136,30 +136,6 @@ fn dot4_impl(col: &[Group], w: &[u8], acc: &mut [i32; 4]) {
         );
     }
     *acc = [a0, a1, a2, a3];
-}
-
-/// One group of [`dot4_channels`]' loop: four int8 weights through r12 widened by `SXTB16`
-/// into r4, r5, the four pixels' eight column words through lr (two `LDM`), eight `SMLAD`
-/// into the accumulators r8-r11.
-#[cfg(tinygenre_dsp)]
-macro_rules! dot4_group {
-    () => {
-        concat!(
-            "ldr r4, [r12], #4\n",
-            "sxtb16 r5, r4, ror #8\n",
-            "sxtb16 r4, r4\n",
-            "ldm lr!, {{r0, r1, r2, r3}}\n",
-            "smlad r8, r0, r4, r8\n",
-            "smlad r8, r1, r5, r8\n",
-            "smlad r9, r2, r4, r9\n",
-            "smlad r9, r3, r5, r9\n",
-            "ldm lr!, {{r0, r1, r2, r3}}\n",
-            "smlad r10, r0, r4, r10\n",
-            "smlad r10, r1, r5, r10\n",
-            "smlad r11, r2, r4, r11\n",
-            "smlad r11, r3, r5, r11\n",
-        )
-    };
 }
 
 /// [`dot4`] for consecutive output channels: `acc[o] += col . w[o * stride..][..4 n]` for
