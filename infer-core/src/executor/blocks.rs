@@ -10,6 +10,8 @@ use crate::model::{Dims, Model};
 
 /// Windows per block-1 kernel pass.
 const GROUP: usize = 4;
+// `sa[..GROUP]` below slices a `[_; P1_FRAMES]` row: checked at compile time, not at run time.
+const _: () = assert!(GROUP <= P1_FRAMES);
 
 /// One block-2 pass as block 1 sees it: its first frame `u`, frame count `nf`, whether block
 /// 1's layer takes the checked fast path, and a scratch group (allocated once per pass).
