@@ -140,3 +140,20 @@ fn stream_order_errors() {
         Err(Error::StreamState)
     );
 }
+
+/// A model with the sinusoidal positional encoding loads only where `posenc-sinusoidal` is
+/// compiled in (host builds); without it (the device build) it is rejected at load with a typed
+/// error, never run with the wrong input. CI runs this test in both configurations.
+#[test]
+fn sinusoidal_model_needs_its_feature() {
+    let bytes = random_i8(3, 32, 40, PosEnc::Sinusoidal).encode().unwrap();
+    let got = Model::from_bytes(&bytes).map(|_| ());
+    if cfg!(feature = "posenc-sinusoidal") {
+        assert_eq!(got, Ok(()));
+    } else {
+        assert_eq!(got, Err(Error::ModelArchitectureUnsupported));
+    }
+    // the other encodings load either way
+    let coord = random_i8(3, 32, 40, PosEnc::Coord).encode().unwrap();
+    assert!(Model::from_bytes(&coord).is_ok());
+}
