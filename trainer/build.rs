@@ -41,7 +41,11 @@ fn fnv1a(h: &mut u64, bytes: &[u8]) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Read at run time, not with `env!`: one compiled build script can be reused by cargo for
+    // another checkout that shares the target directory, and must then read that checkout's files.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let root = Path::new(&manifest_dir).join("..");
     let mut h = 0xcbf2_9ce4_8422_2325u64;
     for rel in SOURCES {
         let path = root.join(rel);
