@@ -110,6 +110,14 @@ pub struct RunConfig {
     /// Dropout probability after each block of the baseline (`--dropout`; the study's: 0.5).
     #[serde(default = "study_dropout", skip_serializing_if = "is_study_dropout")]
     pub dropout: f64,
+    /// Seconds between the starts of training segments (`--train-hop`); `None`: the segment
+    /// length, the study's non-overlapping segments. Segment models only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_hop: Option<f32>,
+    /// Seconds between the starts of validation and test segments (`--test-hop`); `None`: the
+    /// segment length. A shorter hop gives the track vote more, overlapping, segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_hop: Option<f32>,
 }
 
 /// Which network a run keeps for its metrics and export.
@@ -182,6 +190,8 @@ impl Default for RunConfig {
             select: Selection::Last,
             lr_schedule: LrSchedule::Constant,
             dropout: study_dropout(),
+            train_hop: None,
+            test_hop: None,
         }
     }
 }
@@ -217,6 +227,21 @@ impl RunConfig {
             "--aug-copies must be at least 1 for offline waveform augmentation"
         );
         parse_split(&self.split)?;
+        for (flag, hop) in [
+            ("--train-hop", self.train_hop),
+            ("--test-hop", self.test_hop),
+        ] {
+            if let Some(h) = hop {
+                ensure!(
+                    h.is_finite() && h > 0.0,
+                    "{flag} must be a positive number of seconds, got {h}"
+                );
+                ensure!(
+                    self.model != ModelKind::Arbitrary,
+                    "{flag}: the arbitrary model takes whole tracks, not segments"
+                );
+            }
+        }
         Ok(())
     }
 

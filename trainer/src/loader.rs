@@ -137,6 +137,11 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
         );
     }
     let (frontend, segments, input_frames) = input_spec(cfg.model);
+    let with_hop = |hop: Option<f32>| SegmentConfig {
+        hop_seconds: hop.unwrap_or(segments.hop_seconds),
+        ..segments
+    };
+    let (segments, eval_segments) = (with_hop(cfg.train_hop), with_hop(cfg.test_hop));
     let cache_dir = cache_root().join("features");
     let cache = FeatureCache::open(&cache_dir)?;
     let pick =
@@ -169,10 +174,10 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
             ..Default::default()
         }
     } else {
-        let set = cache.precompute(&valid_tracks, &frontend, &segments, None)?;
+        let set = cache.precompute(&valid_tracks, &frontend, &eval_segments, None)?;
         cached_examples(set, n_mels)
     };
-    let set = cache.precompute(&test_tracks, &frontend, &segments, None)?;
+    let set = cache.precompute(&test_tracks, &frontend, &eval_segments, None)?;
     let test = cached_examples(set, n_mels);
 
     let rel = |ids: &[usize]| -> Vec<String> {

@@ -72,6 +72,76 @@ fn segments_split_by_track_and_match_the_cache() {
 }
 
 #[test]
+fn train_and_test_hops_overlap_their_own_partitions_only() {
+    let _g = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    tiny_set(&root, 4, 7.0); // 7 s tracks: starts 0..=4 s
+    unsafe { std::env::set_var("TINYGENRE_CACHE", dir.path().join("cache")) };
+    let cfg = RunConfig {
+        train_hop: Some(1.0),
+        test_hop: Some(2.0),
+        split: "random:0.34".into(),
+        ..config(&root, "none")
+    };
+    cfg.validate().unwrap();
+    let (p, src) = loader::prepare_audio(&cfg).unwrap();
+    // starts 0, 1, 2, 3, 4 s for training; 0, 2, 4 s for validation and test
+    let per_track = |tracks: &[usize]| {
+        let mut n = std::collections::HashMap::<usize, usize>::new();
+        for &t in tracks {
+            *n.entry(t).or_default() += 1;
+        }
+        n.into_values().collect::<HashSet<usize>>()
+    };
+    assert_eq!(per_track(&p.train.tracks), HashSet::from([5]));
+    assert_eq!(per_track(&p.valid.tracks), HashSet::from([3]));
+    assert_eq!(per_track(&p.test.tracks), HashSet::from([3]));
+    // each test example is the front end on its own 3 s window at a 2 s hop, in order
+    let ds = src.dataset();
+    let cache = FeatureCache::open(&dir.path().join("cache").join("features")).unwrap();
+    let t = &ds.tracks[p.test.tracks[0]];
+    let seg = SegmentConfig {
+        hop_seconds: 2.0,
+        ..SegmentConfig::default()
+    };
+    let f = cache
+        .features(t, &FrontendConfig::DEFAULT, &seg, None)
+        .unwrap();
+    let samples = trainer::audio::load_mono(&t.path, FrontendConfig::DEFAULT.sample_rate).unwrap();
+    let window = &samples[2 * 22050..2 * 22050 + 3 * 22050];
+    let (_, _, direct) = trainer::cache::log_mel(&FrontendConfig::DEFAULT, window).unwrap();
+    assert_eq!(
+        f.segments[1], direct,
+        "second test segment = log-mel of 2 s .. 5 s"
+    );
+    for k in 0..3 {
+        assert_eq!(&*p.test.get(k).unwrap(), f.segments[k].as_slice());
+    }
+    // the arbitrary model has no segments to hop
+    let bad = RunConfig {
+        model: ModelKind::Arbitrary,
+        test_hop: Some(1.5),
+        ..config(&root, "none")
+    };
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--test-hop")
+    );
+    assert!(
+        RunConfig {
+            train_hop: Some(0.0),
+            ..config(&root, "none")
+        }
+        .validate()
+        .is_err()
+    );
+    unsafe { std::env::remove_var("TINYGENRE_CACHE") };
+}
+
+#[test]
 fn arbitrary_reads_whole_tracks_through_its_own_front_end() {
     let _g = ENV.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();

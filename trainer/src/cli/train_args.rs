@@ -54,6 +54,14 @@ pub struct TrainArgs {
     /// Dropout probability after each block of the baseline [study: 0.5].
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Seconds between the starts of the 3 s training segments; below 3 they overlap
+    /// [study: 3, non-overlapping].
+    #[arg(long)]
+    pub train_hop: Option<f32>,
+    /// Seconds between the starts of the 3 s validation and test segments; below 3 the track
+    /// vote sees more, overlapping, segments [study: 3].
+    #[arg(long)]
+    pub test_hop: Option<f32>,
     /// Seed of initialisation, split, shuffling and dropout.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -86,6 +94,8 @@ impl TrainArgs {
             select: self.select.unwrap_or(p.select),
             lr_schedule: self.lr_schedule.unwrap_or(p.lr_schedule),
             dropout: self.dropout.unwrap_or(p.dropout),
+            train_hop: self.train_hop.or(p.train_hop),
+            test_hop: self.test_hop.or(p.test_hop),
         })
     }
 }
