@@ -34,14 +34,23 @@ pub fn assemble(file: &RunFile, ev: metrics::Evaluation, seconds: f64, epochs: u
 }
 
 /// Re-evaluate a run's last checkpoint on its test split (optionally reading the audio from
-/// `data` instead of the path recorded in the run).
-pub fn evaluate_run(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<Metrics> {
+/// `data` instead of the path recorded in the run, and cutting the test tracks at `test_hop`
+/// seconds instead of the run's own test hop).
+pub fn evaluate_run(
+    run_dir: &Path,
+    data: Option<&Path>,
+    test_hop: Option<f32>,
+) -> anyhow::Result<Metrics> {
     let file = RunFile::read(run_dir)?;
     let mut cfg = file.run.clone();
     if let Some(p) = data {
         cfg.data = DataSource::Path {
             path: p.to_path_buf(),
         };
+    }
+    if test_hop.is_some() {
+        cfg.test_hop = test_hop;
+        cfg.validate()?;
     }
     let prepared = prepare(&cfg)?;
     let device = cfg.device.device()?;

@@ -11,6 +11,7 @@ const EXAMPLES: &str = "\
 Examples:
   trainer eval --run runs/baseline-s0
   trainer eval --run runs/baseline-s0 --data /data/gtzan
+  trainer eval --run runs/baseline-s0 --test-hop 1.5          # overlapping test segments
   trainer eval --model models/baseline-s0-int8.postcard --run runs/baseline-s0
   trainer eval --model models/baseline-synth-int8.postcard --synthetic --json int8.json
   trainer eval --model models/baseline-synth-int8.postcard --reference models/baseline-synth-f32.postcard --data data/unseen";
@@ -39,6 +40,10 @@ pub struct Args {
     /// int8 one: its accuracy and the top-1 agreement with it are reported (with `--model`).
     #[arg(long, requires = "model")]
     pub reference: Option<PathBuf>,
+    /// Cut the test tracks into 3 s segments every this many seconds (overlapping below 3)
+    /// instead of the run's own test hop.
+    #[arg(long)]
+    pub test_hop: Option<f32>,
     /// Write the metrics JSON here (default: print it).
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -60,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let Some(run) = &args.run else {
             bail!("give --run or --model");
         };
-        let m = eval::evaluate_run(run, args.data.as_deref())?;
+        let m = eval::evaluate_run(run, args.data.as_deref(), args.test_hop)?;
         write(args.json.as_deref(), &serde_json::to_string_pretty(&m)?)?;
         eprintln!(
             "segment accuracy {:.4}, track accuracy {:.4}",
@@ -78,6 +83,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, false, Some(t)) => cfg.data = DataSource::Toy(super::parse_toy(t)?),
         (None, false, None) if args.run.is_some() => {}
         (None, false, None) => bail!("--model needs --data PATH, --synthetic or --run"),
+    }
+    if args.test_hop.is_some() {
+        cfg.test_hop = args.test_hop;
+        cfg.validate()?;
     }
     let m = eval::evaluate_model(model, &cfg, args.run.as_deref(), args.reference.as_deref())?;
     write(args.json.as_deref(), &serde_json::to_string_pretty(&m)?)?;
