@@ -24,6 +24,9 @@ pub const EPOCHS_CSV: &str = "epochs.csv";
 pub const SPLIT_DIR: &str = "split";
 /// `checkpoints/`: the last complete checkpoint.
 pub const CHECKPOINT_DIR: &str = "checkpoints";
+/// `online-features/`: the current epoch's online-augmented training features (`--aug-mode
+/// online`), emptied before each epoch and removed when training ends.
+pub const ONLINE_DIR: &str = "online-features";
 
 /// Where the audio comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

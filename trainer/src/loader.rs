@@ -14,7 +14,7 @@
 //! training set (which grows by the factor `1 + C`); online, each epoch replaces every training
 //! track by a fresh draw ([`epoch_train`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -65,7 +65,6 @@ pub struct AudioSource {
     train_tracks: Vec<Track>,
     frontend: FrontendConfig,
     segments: SegmentConfig,
-    cache: PathBuf,
 }
 
 /// The examples of a cached set: an index into the cache, no features in memory.
@@ -199,24 +198,29 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
         train_tracks,
         frontend,
         segments,
-        cache: cache_dir,
     };
     Ok((prepared, source))
 }
 
 /// The training examples of epoch `epoch` (0-based) in online mode: every training track through
-/// a fresh draw of the waveform stages (`AugSpec::waveform_transform(epoch + 1, seed)`), cached
-/// like offline copies so a resumed run sees the same audio. `None` without waveform stages.
+/// a fresh draw of the waveform stages (`AugSpec::waveform_transform(epoch + 1, seed)`). `None`
+/// without waveform stages.
+///
+/// The features go to a feature cache in `dir`, not the shared one: a run passes a folder of its
+/// own and empties it before each epoch ([`clear_online_dir`]), so disk use stays at one epoch's
+/// draw however long the run, and no other run reads or deletes those files. The draw is a
+/// function of `(epoch, seed)`, so a resumed run recomputes exactly the same audio.
 pub fn epoch_train(
     src: &AudioSource,
     spec: &AugSpec,
     epoch: usize,
     seed: u64,
+    dir: &Path,
 ) -> anyhow::Result<Option<Examples>> {
     let Some(t) = spec.waveform_transform(epoch + 1, seed) else {
         return Ok(None);
     };
-    let cache = FeatureCache::open(&src.cache)?;
+    let cache = FeatureCache::open(dir)?;
     let set = cache.precompute(
         &src.train_tracks,
         &src.frontend,
@@ -224,6 +228,16 @@ pub fn epoch_train(
         Some(&t as &dyn WaveTransform),
     )?;
     Ok(Some(cached_examples(set, src.frontend.n_mels as usize)))
+}
+
+/// Removes an online-augmentation folder of [`epoch_train`] and everything in it (nothing to do
+/// when it does not exist).
+pub fn clear_online_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("removing {}", dir.display()))),
+    }
 }
 
 impl AudioSource {

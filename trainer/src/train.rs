@@ -25,15 +25,15 @@ use crate::checkpoint::{
     BestEpoch, TrainState, latest_checkpoint, load_model, prune_best, save_best, save_checkpoint,
 };
 use crate::config::{
-    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, Normalisation, RunConfig, RunFile, SPLIT_DIR, Selection,
-    aug_spec,
+    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, Normalisation, ONLINE_DIR, RunConfig, RunFile,
+    SPLIT_DIR, Selection, aug_spec,
 };
 use crate::eval;
 use crate::examples::{Examples, Prepared, batch_input, normalisation};
 use crate::fsio::{write_atomic, write_json};
 use crate::history::{EpochRow, write_epochs_csv};
 use crate::inference::predict;
-use crate::loader::{epoch_train, prepare_with_source};
+use crate::loader::{clear_online_dir, epoch_train, prepare_with_source};
 use crate::metrics::{self, Metrics};
 use crate::models::{Model, ModelConfig};
 
@@ -191,14 +191,19 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     };
     let steps_per_epoch = data.train.len().div_ceil(cfg.batch) as u64;
     let progress = Progress::new(steps_per_epoch);
+    let online_dir = out_dir.join(ONLINE_DIR);
     for epoch in state.epochs_done..cfg.epochs {
         let t0 = Instant::now();
         let epoch_seed = mix(cfg.seed, epoch + 1);
         device.seed(epoch_seed);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(epoch_seed);
         // Online augmentation: this epoch's fresh draw of every training track.
+        // Its features live in the run's own folder, which holds only the current epoch's draw.
         let online = match (&audio, cfg.aug_mode) {
-            (Some(a), AugMode::Online) => epoch_train(a, &spec, epoch, cfg.seed)?,
+            (Some(a), AugMode::Online) => {
+                clear_online_dir(&online_dir)?;
+                epoch_train(a, &spec, epoch, cfg.seed, &online_dir)?
+            }
             _ => None,
         };
         let train = online.as_ref().unwrap_or(&data.train);
@@ -260,6 +265,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         write_epochs_csv(&out_dir.join(EPOCHS_CSV), &state.rows)?;
     }
     progress.finish();
+    clear_online_dir(&online_dir)?;
 
     // The kept network: the last epoch's, or the selected one's (read back from its file).
     let kept = match cfg.select {

@@ -232,13 +232,27 @@ fn online_mode_draws_afresh_each_epoch_with_the_same_size() {
     };
     let (p, src) = loader::prepare_audio(&cfg).unwrap();
     let spec = config::aug_spec(&cfg).unwrap();
-    let e0 = loader::epoch_train(&src, &spec, 0, cfg.seed)
+    let shared = FeatureCache::open(&dir.path().join("cache").join("features")).unwrap();
+    let count = |d: &Path| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
+    let shared_before = count(shared.dir());
+    let online = dir.path().join("run").join("online-features");
+    let e0 = loader::epoch_train(&src, &spec, 0, cfg.seed, &online)
         .unwrap()
         .unwrap();
-    let e1 = loader::epoch_train(&src, &spec, 1, cfg.seed)
+    let e1 = loader::epoch_train(&src, &spec, 1, cfg.seed, &online)
         .unwrap()
         .unwrap();
-    let e0b = loader::epoch_train(&src, &spec, 0, cfg.seed)
+    assert_eq!(
+        count(shared.dir()),
+        shared_before,
+        "online draws stay out of the shared cache"
+    );
+    assert!(count(&online) > 0);
+    let (x0, x1) = (e0.get(0).unwrap().to_vec(), e1.get(0).unwrap().to_vec());
+    loader::clear_online_dir(&online).unwrap();
+    assert!(!online.exists());
+    loader::clear_online_dir(&online).unwrap(); // nothing there: fine
+    let e0b = loader::epoch_train(&src, &spec, 0, cfg.seed, &online)
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -247,15 +261,11 @@ fn online_mode_draws_afresh_each_epoch_with_the_same_size() {
         "online keeps the training set's size"
     );
     assert_eq!(e1.len(), p.train.len());
-    assert_ne!(
-        e0.get(0).unwrap(),
-        e1.get(0).unwrap(),
-        "a fresh draw per epoch"
-    );
-    assert_ne!(e0.get(0).unwrap(), p.train.get(0).unwrap());
+    assert_ne!(x0, x1, "a fresh draw per epoch");
+    assert_ne!(x0.as_slice(), &*p.train.get(0).unwrap());
     assert_eq!(
-        e0.get(0).unwrap(),
-        e0b.get(0).unwrap(),
+        x0.as_slice(),
+        &*e0b.get(0).unwrap(),
         "an epoch's draw is reproducible"
     );
     unsafe { std::env::remove_var("TINYGENRE_CACHE") };

@@ -48,8 +48,8 @@ pub use timeshift::{ShiftFill, TimeShift};
 ///   original: the training set grows by the factor `1 + C`.
 /// * `Online`: every epoch each training track is replaced by a fresh draw
 ///   (`AugSpec::waveform_transform(epoch, seed)`); the training set keeps its
-///   size. (Features of online copies are best computed without the cache, or
-///   it keeps one copy per epoch.)
+///   size. The draws' features go to the run's own `online-features/` folder,
+///   which holds only the current epoch's (`loader::epoch_train`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AugMode {
