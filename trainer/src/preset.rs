@@ -16,7 +16,8 @@ pub enum Preset {
     /// The study's settings: baseline, 10 epochs, batch 32, Adam 1e-3, no augmentation.
     #[default]
     Study,
-    /// The recipe that beat the classic baseline on the development clips' folds.
+    /// The recipe tuned on the development clips' folds (it still trails the classic baseline
+    /// there; docs/results/best-preset.md).
     Best,
 }
 
