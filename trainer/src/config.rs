@@ -248,6 +248,16 @@ impl RunConfig {
         Ok(())
     }
 
+    /// Re-scores on test segments every `hop` seconds (`eval --test-hop`); `None` keeps the
+    /// run's own test hop. The changed config is validated.
+    pub fn override_test_hop(&mut self, hop: Option<f32>) -> anyhow::Result<()> {
+        if hop.is_some() {
+            self.test_hop = hop;
+            self.validate()?;
+        }
+        Ok(())
+    }
+
     /// Equal up to the device (which may change between a run and its resumption).
     pub fn same_run(&self, other: &RunConfig) -> bool {
         RunConfig {

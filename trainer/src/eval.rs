@@ -48,10 +48,7 @@ pub fn evaluate_run(
             path: p.to_path_buf(),
         };
     }
-    if test_hop.is_some() {
-        cfg.test_hop = test_hop;
-        cfg.validate()?;
-    }
+    cfg.override_test_hop(test_hop)?;
     let prepared = prepare(&cfg)?;
     let device = cfg.device.device()?;
     let model = load_model(run_dir, &file, &device)?;

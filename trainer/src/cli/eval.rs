@@ -84,10 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, false, None) if args.run.is_some() => {}
         (None, false, None) => bail!("--model needs --data PATH, --synthetic or --run"),
     }
-    if args.test_hop.is_some() {
-        cfg.test_hop = args.test_hop;
-        cfg.validate()?;
-    }
+    cfg.override_test_hop(args.test_hop)?;
     let m = eval::evaluate_model(model, &cfg, args.run.as_deref(), args.reference.as_deref())?;
     write(args.json.as_deref(), &serde_json::to_string_pretty(&m)?)?;
     eprintln!(
