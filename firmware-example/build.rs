@@ -1,8 +1,9 @@
 //! Puts `memory.x` on the linker's search path and picks the embedded model.
 //!
 //! `TINYGENRE_MODEL` (an absolute path, or one relative to the repository root)
-//! names the `.postcard` model to embed; without it, the demo model
-//! `models/baseline-synth-int8.postcard` is used when it exists.
+//! names the `.postcard` model to embed; without it, the shipped real-music model
+//! `models/genre-int8.postcard` is used (or, where it is missing, the synthetic demo model
+//! `models/baseline-synth-int8.postcard`).
 //! `TINYGENRE_MODEL=none` (or no model at all) builds the front end only.
 
 use std::env;
@@ -29,7 +30,10 @@ fn main() {
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=TINYGENRE_MODEL");
 
-    let default = repo.join("models").join("baseline-synth-int8.postcard");
+    let genre = repo.join("models").join("genre-int8.postcard");
+    let demo = repo.join("models").join("baseline-synth-int8.postcard");
+    println!("cargo:rerun-if-changed={}", genre.display());
+    let default = if genre.is_file() { genre } else { demo };
     let model = match env::var_os("TINYGENRE_MODEL") {
         Some(p) if p == "none" => None,
         Some(p) if !p.is_empty() => {
@@ -44,7 +48,7 @@ fn main() {
     };
     println!("cargo:rerun-if-changed={}", default.display());
     let model_rs = out.join("model.rs");
-    let code = match &model {
+    let mut code = match &model {
         Some(p) => {
             println!("cargo:rerun-if-changed={}", p.display());
             format!(
@@ -55,5 +59,28 @@ fn main() {
         None => "/// No model embedded: front end only.\npub static MODEL: Option<&[u8]> = None;\n"
             .to_string(),
     };
+    // The mel band edges of the front end the firmware will run (the embedded model's, or the
+    // default without one), computed here exactly as infer-core computes them on the device
+    // (IEEE f64, libm), for `LogMelStream::with_mel_edges`. A model that does not load leaves
+    // them empty: the firmware then reports the model's own error.
+    let bytes = model.as_ref().map(|p| fs::read(p).expect("read the model"));
+    let cfg = match &bytes {
+        Some(b) => infer_core::model::Model::from_bytes(b)
+            .ok()
+            .map(|m| *m.frontend()),
+        None => Some(infer_core::config::FrontendConfig::DEFAULT),
+    };
+    let edges: Vec<String> = cfg
+        .map(|c| {
+            (0..c.n_mels as usize + 2)
+                .map(|i| format!("f64::from_bits({:#018x})", infer_core::filterbank::mel_edge_hz(&c, i).to_bits()))
+                .collect()
+        })
+        .unwrap_or_default();
+    code.push_str(&format!(
+        "/// The front end's mel band edges in Hz (`infer_core::filterbank::mel_edge_hz`), computed by `build.rs`.\npub static MEL_EDGES: [f64; {}] = [{}];\n",
+        edges.len(),
+        edges.join(", ")
+    ));
     fs::write(model_rs, code).expect("write model.rs");
 }

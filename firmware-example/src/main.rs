@@ -218,7 +218,7 @@ fn run_clips(
 /// temporaries live (briefly) in its own frame, not in the caller's.
 #[inline(never)]
 fn new_stream(cfg: &FrontendConfig) -> Result<LogMelStream, infer_core::Error> {
-    LogMelStream::new(cfg)
+    LogMelStream::with_mel_edges(cfg, &model::MEL_EDGES)
 }
 
 /// Checks that the firmware can run `model`: int8, and segments as long as the firmware cuts.

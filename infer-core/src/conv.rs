@@ -139,7 +139,7 @@ pub fn pixel_i8(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
             .requantizer(o)
             .apply(acc)
             .saturating_add(output_zero_point);
-        *y = v.clamp(act_min, 127) as i8;
+        *y = v.max(act_min).min(127) as i8;
     }
 }
 
@@ -240,7 +240,7 @@ pub fn conv3x3_relu_ref_i8(
                     .apply(acc)
                     .saturating_add(output_zero_point);
                 if let Some(y) = out.get_mut((m * frames + t) * co + o) {
-                    *y = v.clamp(act_min, 127) as i8;
+                    *y = v.max(act_min).min(127) as i8;
                 }
             }
         }

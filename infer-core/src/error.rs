@@ -57,6 +57,17 @@ pub enum Error {
     ModelBadQuantisation,
     /// The model expects a front end other than the one supplied.
     FrontendMismatch,
+    // ---- classifier configuration ----
+    /// The hop is not one the classifier supports: continuous mode reports every `k * 2^5`
+    /// frames (whole block-5 columns), `k` in `1..=frames[5]`.
+    ClassifierUnsupportedHop,
+    /// The model cannot run in continuous mode (its positional encoding depends on the frame's
+    /// place in the segment).
+    ClassifierModelCannotStream,
+    /// The smoothing length is zero or longer than the compiled maximum.
+    ClassifierBadSmoothing,
+    /// The decision threshold is not a number in `0..=1`.
+    ClassifierBadThreshold,
 }
 
 impl fmt::Display for Error {
@@ -100,6 +111,16 @@ impl Error {
             Error::ModelNotFinite => "model: NaN or infinite parameter",
             Error::ModelBadQuantisation => "model: invalid quantisation parameter",
             Error::FrontendMismatch => "model: front-end configuration mismatch",
+            Error::ClassifierUnsupportedHop => {
+                "classifier: hop must be a whole number of block-5 columns (32 frames), at most the dense layer's window"
+            }
+            Error::ClassifierModelCannotStream => {
+                "classifier: the model's positional encoding needs segments; it cannot stream"
+            }
+            Error::ClassifierBadSmoothing => {
+                "classifier: smoothing length must be in 1..=MAX_SMOOTHING"
+            }
+            Error::ClassifierBadThreshold => "classifier: threshold must be in 0..=1",
         }
     }
 }

@@ -101,8 +101,27 @@ impl MelFilterbank {
     /// Whatever [`FrontendConfig::validate`] reports.
     pub fn new(cfg: &FrontendConfig) -> Result<Self, Error> {
         cfg.validate()?;
+        let mut edges = [0.0f64; MAX_N_MELS + 2];
+        for (i, e) in edges.iter_mut().take(cfg.n_mels as usize + 2).enumerate() {
+            *e = mel_edge_hz(cfg, i);
+        }
+        Self::from_edges(cfg, &edges)
+    }
+
+    /// Builds the filterbank of a configuration from its band edges computed beforehand:
+    /// `edges[i]` must be [`mel_edge_hz`]`(cfg, i)` for `i` in `0..n_mels + 2` (longer slices
+    /// are fine), and the result is then bit-identical to [`MelFilterbank::new`]'s. For a device
+    /// whose configuration is known at build time: it leaves out the mel scale's f64 `log`,
+    /// `exp` and `pow` (about 2 KiB of flash on a Cortex-M4F), keeping the rest of the set-up.
+    ///
+    /// # Errors
+    /// Whatever [`FrontendConfig::validate`] reports; [`Error::FrontendMismatch`] if `edges`
+    /// holds fewer than `n_mels + 2` values.
+    pub fn from_edges(cfg: &FrontendConfig, edges: &[f64]) -> Result<Self, Error> {
+        cfg.validate()?;
         let n_mels = cfg.n_mels as usize;
         let n_bins = cfg.n_bins();
+        let edges = edges.get(..n_mels + 2).ok_or(Error::FrontendMismatch)?;
         let mut fb = MelFilterbank {
             n_mels,
             n_bins,
@@ -112,18 +131,14 @@ impl MelFilterbank {
             weight: [0.0; MAX_N_BINS],
             norm: [1.0; MAX_N_MELS],
         };
-        let mut edges = [0.0f64; MAX_N_MELS + 2];
-        for (i, e) in edges.iter_mut().take(n_mels + 2).enumerate() {
-            *e = mel_edge_hz(cfg, i);
-        }
         if cfg.norm == MelNorm::Slaney {
             for (m, n) in fb.norm.iter_mut().take(n_mels).enumerate() {
-                let (lo, hi) = (edge(&edges, m), edge(&edges, m + 2));
+                let (lo, hi) = (edge(edges, m), edge(edges, m + 2));
                 *n = (2.0 / (hi - lo)) as f32;
             }
         }
-        let lowest = edge(&edges, 0);
-        let highest = edge(&edges, n_mels + 1);
+        let lowest = edge(edges, 0);
+        let highest = edge(edges, n_mels + 1);
         let mut first = None;
         let mut end = 0;
         let mut m = 0usize; // current segment: edges[m] <= f < edges[m + 1]
@@ -132,10 +147,10 @@ impl MelFilterbank {
             if f < lowest || f >= highest {
                 continue;
             }
-            while m < n_mels && f >= edge(&edges, m + 1) {
+            while m < n_mels && f >= edge(edges, m + 1) {
                 m += 1;
             }
-            let (lo, hi) = (edge(&edges, m), edge(&edges, m + 1));
+            let (lo, hi) = (edge(edges, m), edge(edges, m + 1));
             let w = if hi > lo { (f - lo) / (hi - lo) } else { 0.0 };
             if let (Some(r), Some(wt)) = (fb.rising.get_mut(k), fb.weight.get_mut(k)) {
                 *r = m as u8; // m <= n_mels <= MAX_N_MELS = 128
@@ -328,6 +343,30 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The bank from precomputed edges (the firmware's build-time path) is the bank, bit for
+    /// bit; too few edges are a typed error.
+    #[test]
+    fn from_edges_equals_new() {
+        for cfg in [FrontendConfig::DEFAULT, FrontendConfig::HTK1024] {
+            let edges: Vec<f64> = (0..cfg.n_mels as usize + 2)
+                .map(|i| mel_edge_hz(&cfg, i))
+                .collect();
+            let (a, b) = (
+                MelFilterbank::new(&cfg).unwrap(),
+                MelFilterbank::from_edges(&cfg, &edges).unwrap(),
+            );
+            assert_eq!((a.first_bin, a.end_bin), (b.first_bin, b.end_bin));
+            assert_eq!(a.rising, b.rising);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a.weight), bits(&b.weight));
+            assert_eq!(bits(&a.norm), bits(&b.norm));
+            assert_eq!(
+                MelFilterbank::from_edges(&cfg, &edges[1..]).err(),
+                Some(Error::FrontendMismatch)
+            );
         }
     }
 

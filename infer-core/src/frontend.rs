@@ -67,8 +67,23 @@ impl LogMel {
     /// # Errors
     /// Whatever [`FrontendConfig::validate`] reports.
     pub fn new(cfg: &FrontendConfig) -> Result<LogMel, Error> {
-        let fb = MelFilterbank::new(cfg)?;
-        Ok(LogMel {
+        Ok(Self::with_filterbank(cfg, MelFilterbank::new(cfg)?))
+    }
+
+    /// [`LogMel::new`] with the filterbank's band edges computed beforehand (see
+    /// [`MelFilterbank::from_edges`]).
+    ///
+    /// # Errors
+    /// As [`MelFilterbank::from_edges`].
+    pub fn with_mel_edges(cfg: &FrontendConfig, edges: &[f64]) -> Result<LogMel, Error> {
+        Ok(Self::with_filterbank(
+            cfg,
+            MelFilterbank::from_edges(cfg, edges)?,
+        ))
+    }
+
+    fn with_filterbank(cfg: &FrontendConfig, fb: MelFilterbank) -> LogMel {
+        LogMel {
             cfg: *cfg,
             n_fft: cfg.n_fft as usize,
             hop: cfg.hop_length as usize,
@@ -77,7 +92,7 @@ impl LogMel {
             db_offset: 10.0 * libm::log10f(cfg.ref_db.max(cfg.amin)),
             buf: [0.0; MAX_N_FFT],
             mel: [0.0; MAX_N_MELS],
-        })
+        }
     }
 
     /// The configuration.

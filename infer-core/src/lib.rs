@@ -28,6 +28,7 @@ pub mod model;
 pub mod pool;
 pub mod posenc;
 pub mod quant;
+pub mod realtime;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 

@@ -38,12 +38,32 @@ impl LogMelStream {
     /// Whatever [`FrontendConfig::validate`] reports, and
     /// [`Error::StreamTopDbUnsupported`] if `top_db` is set.
     pub fn new(cfg: &FrontendConfig) -> Result<LogMelStream, Error> {
+        Self::build(cfg, None)
+    }
+
+    /// [`LogMelStream::new`] with the filterbank's band edges computed beforehand (see
+    /// [`crate::filterbank::MelFilterbank::from_edges`]): bit-identical frames, without the mel
+    /// scale's f64 `log`, `exp` and `pow` in the binary.
+    ///
+    /// # Errors
+    /// As [`LogMelStream::new`]; [`Error::FrontendMismatch`] if `edges` holds fewer than
+    /// `n_mels + 2` values.
+    pub fn with_mel_edges(cfg: &FrontendConfig, edges: &[f64]) -> Result<LogMelStream, Error> {
+        Self::build(cfg, Some(edges))
+    }
+
+    #[inline(always)]
+    fn build(cfg: &FrontendConfig, edges: Option<&[f64]>) -> Result<LogMelStream, Error> {
         if cfg.top_db.is_some() {
             cfg.validate()?;
             return Err(Error::StreamTopDbUnsupported);
         }
+        let core = match edges {
+            Some(e) => LogMel::with_mel_edges(cfg, e)?,
+            None => LogMel::new(cfg)?,
+        };
         let mut s = LogMelStream {
-            core: LogMel::new(cfg)?,
+            core,
             ring: [0.0; MAX_N_FFT],
             pos: 0,
             until_frame: 0,
@@ -254,6 +274,29 @@ mod tests {
             }
         }
         (frames, out)
+    }
+
+    #[test]
+    fn with_mel_edges_takes_the_precomputed_edges() {
+        let cfg = FrontendConfig::DEFAULT;
+        let edges: Vec<f64> = (0..cfg.n_mels as usize + 2)
+            .map(|i| crate::filterbank::mel_edge_hz(&cfg, i))
+            .collect();
+        let a = LogMelStream::new(&cfg).unwrap();
+        let b = LogMelStream::with_mel_edges(&cfg, &edges).unwrap();
+        for m in 0..cfg.n_mels as usize {
+            for k in 0..cfg.n_bins() {
+                let (x, y) = (
+                    a.core.filterbank().weight(m, k),
+                    b.core.filterbank().weight(m, k),
+                );
+                assert_eq!(x.to_bits(), y.to_bits());
+            }
+        }
+        assert!(matches!(
+            LogMelStream::with_mel_edges(&cfg, &edges[..10]),
+            Err(Error::FrontendMismatch)
+        ));
     }
 
     #[test]

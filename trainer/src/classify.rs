@@ -72,12 +72,7 @@ pub fn segment_features(
         file.model.n_mels,
         fe.n_mels
     );
-    let cut = seg.cut(samples, sr)?;
-    let starts: Vec<f64> = seg
-        .starts(samples.len(), sr)?
-        .into_iter()
-        .map(|s| s as f64 / sr as f64)
-        .collect();
+    let (cut, starts) = cut_with_starts(&seg, samples, sr)?;
     let mut features = Vec::with_capacity(cut.segments.len());
     for (i, s) in cut.segments.iter().enumerate() {
         let (n_mels, frames, x) =
@@ -114,22 +109,94 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
         file.run.batch,
         &device,
     )?;
-    let n = file.genres.len();
+    Ok(summarise(file.genres.clone(), starts, pred.probs, padded))
+}
+
+/// Classifies `samples` (mono, at the model's sample rate) with an exported model file run by
+/// infer-core on the host (f32 or int8): 3 s segments, per-segment posteriors and the vote.
+///
+/// # Errors
+/// An invalid model file (infer-core's error, named), a model whose input is not a 3 s segment
+/// of its own front end, front-end errors.
+pub fn classify_model_samples(
+    model_path: &Path,
+    bytes: &[u8],
+    samples: &[f32],
+) -> anyhow::Result<Classification> {
+    let model = infer_core::model::Model::from_bytes(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    let fe = *model.frontend();
+    let seg = crate::segment::SegmentConfig::default();
+    let sr = fe.sample_rate;
+    let (n_mels, frames) = (model.dims().mels[0], model.dims().frames[0]);
+    let seg_samples = (seg.seconds * sr as f32).round() as usize;
+    ensure!(
+        fe.n_frames(seg_samples) == frames && fe.n_mels as usize == n_mels,
+        "{}: the model takes {n_mels} x {frames} log-mel inputs, not a {} s segment of its front end",
+        model_path.display(),
+        seg.seconds
+    );
+    let (cut, starts) = cut_with_starts(&seg, samples, sr)?;
+    let mut probs = Vec::with_capacity(cut.segments.len());
+    for (i, s) in cut.segments.iter().enumerate() {
+        let (m, f, x) = cache::log_mel(&fe, s).map_err(|e| anyhow::anyhow!("segment {i}: {e}"))?;
+        let ex = Examples {
+            n_mels: m,
+            features: FeatureStore::Memory(vec![x]),
+            labels: vec![0],
+            tracks: vec![0],
+        };
+        ensure!(
+            f == frames,
+            "segment {i}: {f} frames, the model takes {frames}"
+        );
+        let x = inference::segment(&ex, 0, frames, model.input().mean)?;
+        let logits = inference::logits(&model, &x)
+            .map_err(|e| anyhow::anyhow!("{}: segment {i}: {e}", model_path.display()))?;
+        probs.push(metrics::softmax(&logits));
+    }
+    let genres = model.classes().iter().map(|c| c.to_string()).collect();
+    Ok(summarise(genres, starts, probs, cut.padded))
+}
+
+/// The segments of `samples` and the start of each, in seconds.
+fn cut_with_starts(
+    seg: &crate::segment::SegmentConfig,
+    samples: &[f32],
+    sr: u32,
+) -> anyhow::Result<(crate::segment::Segments, Vec<f64>)> {
+    let cut = seg.cut(samples, sr)?;
+    let starts = seg
+        .starts(samples.len(), sr)?
+        .into_iter()
+        .map(|s| s as f64 / f64::from(sr))
+        .collect();
+    Ok((cut, starts))
+}
+
+/// Votes and mean posteriors of per-segment posteriors.
+fn summarise(
+    genres: Vec<String>,
+    starts: Vec<f64>,
+    probs: Vec<Vec<f32>>,
+    padded: bool,
+) -> Classification {
+    let n = genres.len();
     let mut votes = vec![0usize; n];
     let mut mean_probs = vec![0f64; n];
-    for p in &pred.probs {
+    for p in &probs {
         votes[argmax(p)] += 1;
         for (m, &v) in mean_probs.iter_mut().zip(p) {
-            *m += v as f64 / pred.probs.len() as f64;
+            *m += v as f64 / probs.len() as f64;
         }
     }
-    let refs: Vec<&[f32]> = pred.probs.iter().map(Vec::as_slice).collect();
+    let refs: Vec<&[f32]> = probs.iter().map(Vec::as_slice).collect();
     let genre = metrics::vote(&refs, n);
-    Ok(Classification {
-        genres: file.genres.clone(),
+    Classification {
+        genres,
         segments: starts
             .into_iter()
-            .zip(pred.probs)
+            .zip(probs)
             .map(|(start_seconds, probs)| SegmentPrediction {
                 start_seconds,
                 probs,
@@ -139,7 +206,7 @@ pub fn classify_samples(run_dir: &Path, samples: &[f32]) -> anyhow::Result<Class
         mean_probs,
         genre,
         padded,
-    })
+    }
 }
 
 /// Classify an audio file (WAV or .au; resampled to the front end's rate, down-mixed to mono).
@@ -149,4 +216,19 @@ pub fn classify_file(run_dir: &Path, audio: &Path) -> anyhow::Result<Classificat
     let samples = crate::audio::load_mono(audio, fe.sample_rate)
         .with_context(|| format!("reading {}", audio.display()))?;
     classify_samples(run_dir, &samples).with_context(|| format!("classifying {}", audio.display()))
+}
+
+/// [`classify_model_samples`] on an audio file (decoded and resampled to the model's rate).
+///
+/// # Errors
+/// As [`classify_model_samples`], and the file's read or decode errors.
+pub fn classify_file_with_model(model_path: &Path, audio: &Path) -> anyhow::Result<Classification> {
+    let bytes =
+        std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let model = infer_core::model::Model::from_bytes(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    let samples = crate::audio::load_mono(audio, model.frontend().sample_rate)
+        .with_context(|| format!("reading {}", audio.display()))?;
+    classify_model_samples(model_path, &bytes, &samples)
+        .with_context(|| format!("classifying {}", audio.display()))
 }

@@ -13,6 +13,7 @@ use crate::augment::{AugMode, AugSpec};
 use crate::backend::DeviceKind;
 use crate::models::{ModelConfig, ModelKind, PosEnc, is_study_dropout, study_dropout};
 use crate::split::SplitKind;
+use crate::teacher::HeadKind;
 
 /// `config.json`: the [`RunFile`] of a run directory.
 pub const CONFIG_JSON: &str = "config.json";
@@ -121,6 +122,60 @@ pub struct RunConfig {
     /// segment length. A shorter hop gives the track vote more, overlapping, segments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_hop: Option<f32>,
+    /// Distillation from a pretrained teacher (`--teacher`); `None`: hard labels only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distil: Option<Distil>,
+}
+
+/// Knowledge distillation (`--teacher FILE` and its flags): the loss is
+/// `(1 - alpha) * CE(student, labels) + alpha * T^2 * CE(student / T, softmax(teacher / T))`,
+/// the second term being the KL divergence to the teacher's tempered genre posterior up to a
+/// constant. The teacher hears exactly each training segment's audio (after every waveform
+/// augmentation); mixup mixes the teacher's targets with the same weight and partner as the
+/// inputs and the labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Distil {
+    /// The teacher's ONNX file (`--teacher`).
+    pub teacher: PathBuf,
+    /// Its sha256, recorded when the run starts and checked whenever the run loads it again.
+    pub teacher_sha256: String,
+    /// The genre head (`--teacher-head`).
+    pub head: HeadKind,
+    /// Zero-shot class map overrides (`--teacher-map genre=Class,...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub map: Vec<(String, String)>,
+    /// Weight of the teacher term (`--distil-alpha`, 0..=1).
+    pub alpha: f64,
+    /// Temperature (`--distil-t`, > 0).
+    pub temperature: f64,
+    /// L2 penalty of the probe (linfa's alpha on standardised embeddings).
+    pub probe_l2: f64,
+    /// Folder of unlabelled music (`--unlabelled`): its segments join every epoch's training
+    /// set with the teacher's targets only (no label, no augmentation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabelled: Option<PathBuf>,
+}
+
+impl Distil {
+    /// Checks the numbers.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(
+            (0.0..=1.0).contains(&self.alpha),
+            "--distil-alpha must be within 0..=1, got {}",
+            self.alpha
+        );
+        ensure!(
+            self.temperature > 0.0 && self.temperature.is_finite(),
+            "--distil-t must be positive, got {}",
+            self.temperature
+        );
+        ensure!(
+            self.probe_l2 > 0.0 && self.probe_l2.is_finite(),
+            "the probe's L2 penalty must be positive, got {}",
+            self.probe_l2
+        );
+        Ok(())
+    }
 }
 
 /// Which network a run keeps for its metrics and export.
@@ -195,6 +250,7 @@ impl Default for RunConfig {
             dropout: study_dropout(),
             train_hop: None,
             test_hop: None,
+            distil: None,
         }
     }
 }
@@ -202,9 +258,13 @@ impl Default for RunConfig {
 impl RunConfig {
     /// The model's display name, e.g. `baseline+coord`.
     pub fn model_name(&self) -> String {
-        match self.posenc {
+        let base = match self.posenc {
             PosEnc::None => self.model.to_string(),
             p => format!("{}+{p}", self.model),
+        };
+        match self.distil {
+            Some(_) => format!("{base}+distil"),
+            None => base,
         }
     }
 
@@ -230,6 +290,13 @@ impl RunConfig {
             "--aug-copies must be at least 1 for offline waveform augmentation"
         );
         parse_split(&self.split)?;
+        if let Some(d) = &self.distil {
+            d.validate()?;
+            ensure!(
+                !matches!(self.data, DataSource::Toy(_)),
+                "--teacher: distillation needs audio; the toy source has none"
+            );
+        }
         for (flag, hop) in [
             ("--train-hop", self.train_hop),
             ("--test-hop", self.test_hop),
@@ -326,13 +393,15 @@ pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
             valid_fraction: num(v, "validation fraction")? as f32,
         },
         ["fault-filtered"] => SplitKind::FaultFiltered,
+        ["all"] => SplitKind::All,
+        ["test"] => SplitKind::AllTest,
         ["kfold"] => SplitKind::KFold { k: 5, fold: 0 },
         ["kfold", k, fold] => SplitKind::KFold {
             k: num(k, "k")? as usize,
             fold: num(fold, "fold")? as usize,
         },
         _ => bail!(
-            "unknown split {s:?}: expected random, random:VALID_FRACTION, fault-filtered or kfold:K:FOLD"
+            "unknown split {s:?}: expected random, random:VALID_FRACTION, fault-filtered, kfold:K:FOLD, all (every track trains) or test (every track is tested)"
         ),
     })
 }

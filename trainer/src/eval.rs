@@ -113,6 +113,27 @@ pub struct ModelEval {
 
 /// The logits of an exported model (`bytes`, read from `path`) on every example of `test`, run
 /// with infer-core in parallel; checks that the model's input and classes fit the data.
+/// A model's classes must be the dataset's genres, by name and in order (a model scores folder
+/// `g` with its class `g`).
+///
+/// # Errors
+/// Names that differ: both lists are named.
+pub fn check_classes(path: &Path, classes: &[&str], genres: &[String]) -> anyhow::Result<()> {
+    let same = classes.len() == genres.len()
+        && classes
+            .iter()
+            .zip(genres)
+            .all(|(c, g)| c.eq_ignore_ascii_case(g));
+    anyhow::ensure!(
+        same,
+        "{}: the model's classes {:?} are not the data's genre folders {:?}",
+        path.display(),
+        classes,
+        genres
+    );
+    Ok(())
+}
+
 fn model_logits(
     path: &Path,
     bytes: &[u8],
@@ -175,14 +196,28 @@ pub fn evaluate_model(
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
     let prepared = prepare(cfg)?;
+    check_classes(model_path, model.classes(), &prepared.genres)?;
     let test = &prepared.test;
     anyhow::ensure!(!test.is_empty(), "the test split is empty");
     let n_classes = prepared.genres.len();
+    eprintln!(
+        "eval: {} test tracks, {} segments ({} split)",
+        test.tracks
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        test.len(),
+        cfg.split
+    );
     let logits = model_logits(model_path, &bytes, test, n_classes)?;
     let probs: Vec<Vec<f32>> = logits.iter().map(|l| softmax(l)).collect();
     let (mut rs, mut ra) = (None, None);
     if let Some(r) = reference {
-        let rl = model_logits(r, &read(r)?, test, n_classes)?;
+        let rb = read(r)?;
+        let rm = infer_core::model::Model::from_bytes(&rb)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", r.display()))?;
+        check_classes(r, rm.classes(), &prepared.genres)?;
+        let rl = model_logits(r, &rb, test, n_classes)?;
         let rprobs: Vec<Vec<f32>> = rl.iter().map(|l| softmax(l)).collect();
         rs = Some(
             metrics::evaluate(n_classes, &test.labels, &test.tracks, &rprobs).segment_accuracy,

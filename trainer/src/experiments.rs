@@ -18,7 +18,6 @@
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
@@ -39,6 +38,8 @@ pub const PITCH: &str = "pitch:range=4";
 /// The study's mixup: mixing weights from Beta(0.2, 0.2).
 pub const MIXUP: &str = "mixup:alpha=0.2";
 
+pub use crate::shard::Shard;
+
 /// The name of the file describing a study directory.
 pub const STUDY_FILE: &str = "study.json";
 
@@ -53,6 +54,10 @@ pub struct GridEntry {
     pub posenc: PosEnc,
     /// Augmentation stack in `AugSpec` grammar, `none` for none.
     pub aug: String,
+    /// Taught by the study's teacher (`reproduce --teacher`; the run takes the study's
+    /// `base.distil`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub distil: bool,
 }
 
 impl GridEntry {
@@ -63,6 +68,7 @@ impl GridEntry {
             model,
             posenc: PosEnc::None,
             aug: aug.into(),
+            distil: false,
         }
     }
 }
@@ -118,11 +124,15 @@ pub struct PlannedRun {
 impl Study {
     /// The study's grid with `seeds` and the shared settings `base`.
     pub fn new(base: RunConfig, seeds: Vec<u64>) -> Self {
-        Self {
-            grid: study_grid(),
-            seeds,
-            base,
+        let mut grid = study_grid();
+        // With a teacher (`reproduce --teacher`), the baseline distilled from it joins the grid.
+        if base.distil.is_some() {
+            grid.push(GridEntry {
+                distil: true,
+                ..GridEntry::new("baseline+distil", ModelKind::Baseline, "none")
+            });
         }
+        Self { grid, seeds, base }
     }
 
     /// Check the grid: at least one cell and seed, unique labels and seeds, labels usable as
@@ -168,6 +178,11 @@ impl Study {
                         posenc: e.posenc,
                         aug: e.aug.clone(),
                         seed,
+                        distil: if e.distil {
+                            self.base.distil.clone()
+                        } else {
+                            None
+                        },
                         ..self.base.clone()
                     },
                 });
@@ -182,44 +197,6 @@ impl Study {
         let s = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
         serde_json::from_str(&s)
             .with_context(|| format!("{}: not a tinygenre study file", p.display()))
-    }
-}
-
-/// `--shard i/n`: run every n-th run of the grid, starting at run i (0-based).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// This shard, `0..count`.
-    pub index: usize,
-    /// Number of shards.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Whether the run at `index` of the grid order belongs to this shard.
-    pub fn contains(self, index: usize) -> bool {
-        index % self.count == self.index
-    }
-}
-
-impl FromStr for Shard {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> anyhow::Result<Self> {
-        let parse = || -> Option<(usize, usize)> {
-            let (i, n) = s.split_once('/')?;
-            Some((i.trim().parse().ok()?, n.trim().parse().ok()?))
-        };
-        match parse() {
-            Some((index, count)) if count >= 1 && index < count => Ok(Self { index, count }),
-            _ => bail!(
-                "--shard {s:?}: expected I/N with 0 <= I < N (e.g. 0/4; SLURM: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)"
-            ),
-        }
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
     }
 }
 

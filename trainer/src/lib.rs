@@ -12,6 +12,7 @@ pub mod fsio;
 pub mod metrics;
 pub mod npy;
 pub mod segment;
+pub mod shard;
 
 // ---- 2. data on disk: datasets, splits, the feature cache, the synthetic set ----
 pub mod cache;
@@ -23,14 +24,18 @@ pub mod synth;
 pub mod augment;
 pub mod classic;
 pub mod models;
+/// The distillation teacher (ONNX engine behind the `teacher` feature) and its genre heads.
+pub mod teacher;
 
 // ---- 4. what a run is: its configuration, examples, data loading, history, checkpoints ----
 pub mod checkpoint;
 pub mod config;
+pub mod distil;
 pub mod examples;
 pub mod history;
 pub mod loader;
 pub mod preset;
+pub mod step;
 pub mod toy;
 
 // ---- 5. host inference ----
@@ -45,6 +50,7 @@ pub mod experiments;
 pub mod export;
 pub mod plot;
 pub mod report;
+pub mod timeline;
 pub mod train;
 
 // ---- 7. device cross-check (firmware under QEMU vs host infer-core) ----

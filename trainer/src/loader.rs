@@ -63,12 +63,14 @@ pub fn input_spec(model: ModelKind) -> (FrontendConfig, SegmentConfig, usize) {
 pub struct AudioSource {
     dataset: Dataset,
     train_tracks: Vec<Track>,
+    test_tracks: Vec<Track>,
     frontend: FrontendConfig,
     segments: SegmentConfig,
+    eval_segments: SegmentConfig,
 }
 
 /// The examples of a cached set: an index into the cache, no features in memory.
-fn cached_examples(set: CachedSet, n_mels: usize) -> Examples {
+pub fn cached_examples(set: CachedSet, n_mels: usize) -> Examples {
     let set = Arc::new(set);
     let (mut index, mut labels, mut tracks) = (Vec::new(), Vec::new(), Vec::new());
     for (i, e) in set.entries().enumerate() {
@@ -196,8 +198,10 @@ pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)>
     let source = AudioSource {
         dataset: ds,
         train_tracks,
+        test_tracks,
         frontend,
         segments,
+        eval_segments,
     };
     Ok((prepared, source))
 }
@@ -244,6 +248,31 @@ impl AudioSource {
     /// The discovered dataset.
     pub fn dataset(&self) -> &Dataset {
         &self.dataset
+    }
+
+    /// The training tracks, in the order of the training examples.
+    pub fn train_tracks(&self) -> &[Track] {
+        &self.train_tracks
+    }
+
+    /// The test tracks, in the order of the test examples.
+    pub fn test_tracks(&self) -> &[Track] {
+        &self.test_tracks
+    }
+
+    /// The front end of the examples.
+    pub fn frontend(&self) -> FrontendConfig {
+        self.frontend
+    }
+
+    /// The segmentation of the training examples.
+    pub fn segments(&self) -> SegmentConfig {
+        self.segments
+    }
+
+    /// The segmentation of the validation and test examples.
+    pub fn eval_segments(&self) -> SegmentConfig {
+        self.eval_segments
     }
 }
 

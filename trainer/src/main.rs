@@ -43,6 +43,8 @@ enum Command {
     Classify(cli::classify::Args),
     /// Run the firmware under QEMU and compare it with infer-core on the host.
     Crosscheck(cli::crosscheck::Args),
+    /// Check a distillation teacher (ONNX): its contract, and its outputs against references.
+    Teacher(cli::teacher::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,5 +63,6 @@ fn main() -> anyhow::Result<()> {
         Command::Report(a) => cli::report::run(a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Crosscheck(a) => cli::crosscheck::run(a),
+        Command::Teacher(a) => cli::teacher::run(a),
     }
 }

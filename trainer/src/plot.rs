@@ -16,12 +16,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::fsio::write_atomic;
 use crate::history::EpochRow;
 
-fn draw_err<E: std::fmt::Display>(what: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ {
+pub(crate) fn draw_err<E: std::fmt::Display>(what: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("drawing {}: {e}", what.display())
 }
 
 /// Render `draw` to `path` as PNG (through a temporary `.png` beside it, then renamed).
-fn write_png(
+pub(crate) fn write_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,

@@ -9,6 +9,7 @@ use anyhow::bail;
 
 use crate::augment::AugMode;
 use crate::config::{LrSchedule, RunConfig, Selection};
+use crate::teacher::HeadKind;
 
 /// A named recipe.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,6 +20,10 @@ pub enum Preset {
     /// The recipe tuned on the development clips' folds (it still trails the classic baseline
     /// there; docs/results/best-preset.md).
     Best,
+    /// `best`'s recipe taught by a pretrained teacher (`--teacher FILE` is required): its probe
+    /// head, the loss mix [`DISTIL_ALPHA`] and temperature [`DISTIL_T`], tuned on the
+    /// development folds (docs/results/distil.md).
+    Distil,
 }
 
 impl Preset {
@@ -37,9 +42,29 @@ impl Preset {
                 aug_mode: AugMode::Online,
                 ..study
             },
+            Preset::Distil => Preset::Best.config(),
+        }
+    }
+
+    /// The distillation settings of the preset: head, alpha, temperature (`distil` only).
+    pub fn distil(self) -> Option<(HeadKind, f64, f64)> {
+        match self {
+            Preset::Distil => Some((HeadKind::Probe, DISTIL_ALPHA, DISTIL_T)),
+            Preset::Study | Preset::Best => None,
         }
     }
 }
+
+/// The `distil` preset's weight of the teacher term.
+pub const DISTIL_ALPHA: f64 = 0.7;
+/// The `distil` preset's temperature.
+pub const DISTIL_T: f64 = 2.0;
+/// Default weight of the teacher term when `--teacher` is given without a preset that sets it.
+pub const DEFAULT_ALPHA: f64 = 0.5;
+/// Default temperature likewise.
+pub const DEFAULT_T: f64 = 2.0;
+/// L2 penalty of the teacher probe (on standardised embeddings).
+pub const PROBE_L2: f64 = 1.0;
 
 /// The `best` preset's epochs. On the 20 training tracks of a development fold the study's 10
 /// epochs of batch 32 are 70 Adam steps, and the network is still near chance on its own
@@ -66,7 +91,8 @@ impl FromStr for Preset {
         Ok(match s {
             "study" => Preset::Study,
             "best" => Preset::Best,
-            _ => bail!("unknown preset {s:?}: expected study or best"),
+            "distil" => Preset::Distil,
+            _ => bail!("unknown preset {s:?}: expected study, best or distil"),
         })
     }
 }
@@ -76,6 +102,7 @@ impl fmt::Display for Preset {
         f.write_str(match self {
             Preset::Study => "study",
             Preset::Best => "best",
+            Preset::Distil => "distil",
         })
     }
 }

@@ -43,6 +43,11 @@ pub enum SplitKind {
         /// The test fold, `0..k`.
         fold: usize,
     },
+    /// Every track trains; no validation, no test (`--split all`): for a model to ship, whose
+    /// accuracy is estimated by cross-validation of the same recipe, not by the run itself.
+    All,
+    /// Every track is a test track (`--split test`): `eval --model` on a folder of unseen clips.
+    AllTest,
 }
 
 impl Default for SplitKind {
@@ -162,6 +167,8 @@ impl Split {
                     }
                 }
             }
+            SplitKind::All => split.train = (0..ds.tracks.len()).collect(),
+            SplitKind::AllTest => split.test = (0..ds.tracks.len()).collect(),
             SplitKind::FaultFiltered => {
                 let index: HashMap<String, usize> = ds
                     .tracks

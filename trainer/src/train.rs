@@ -12,53 +12,33 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use burn::tensor::loss::cross_entropy_with_logits;
+use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
 
-use crate::augment::{AugMode, AugSpec};
+use crate::augment::AugMode;
 use crate::checkpoint::{
     BestEpoch, TrainState, latest_checkpoint, load_model, prune_best, save_best, save_checkpoint,
 };
 use crate::config::{
-    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, Normalisation, ONLINE_DIR, RunConfig, RunFile,
-    SPLIT_DIR, Selection, aug_spec,
+    CONFIG_JSON, EPOCHS_CSV, METRICS_JSON, ONLINE_DIR, RunConfig, RunFile, SPLIT_DIR, Selection,
+    aug_spec,
 };
+use crate::distil::Distiller;
 use crate::eval;
-use crate::examples::{Examples, Prepared, batch_input, normalisation};
+use crate::examples::{Examples, Prepared, normalisation};
 use crate::fsio::{write_atomic, write_json};
 use crate::history::{EpochRow, write_epochs_csv};
 use crate::inference::predict;
 use crate::loader::{clear_online_dir, epoch_train, prepare_with_source};
 use crate::metrics::{self, Metrics};
 use crate::models::{Model, ModelConfig};
-
-/// Augmentation seam (docs/architecture.md): waveform transforms run in the data module before
-/// the front end, spectrogram stages on each example after it, batch stages (mixup) here on the
-/// normalised batch and its one-hot targets. With `--aug none` this leaves the batch unchanged.
-pub fn apply_batch_stages(
-    spec: &AugSpec,
-    inputs: &mut [f32],
-    targets: &mut [f32],
-    batch: usize,
-    n_mels: usize,
-    rng: &mut Xoshiro256PlusPlus,
-) {
-    // SpecAugment fills with the segment mean (or zero); the mean commutes with the affine
-    // normalisation, so masking the normalised example equals masking before normalising.
-    if spec.has_spectrogram_stages() && batch > 0 {
-        let per = inputs.len() / batch;
-        let frames = per / n_mels.max(1);
-        for x in inputs.chunks_exact_mut(per) {
-            spec.apply_spectrogram(x, n_mels, frames, rng);
-        }
-    }
-    spec.apply_batch(inputs, targets, batch, rng);
-}
+pub use crate::step::{
+    SoftTargets, apply_batch_stages, distil_loss, optimizer, train_step, train_step_distil,
+};
+use crate::step::{Step, train_epoch};
 
 fn mix(seed: u64, epoch: usize) -> u64 {
     // splitmix64 of (seed, epoch)
@@ -122,37 +102,6 @@ impl Progress {
     }
 }
 
-/// One optimisation step on a batch: forward, soft-target cross-entropy, backward, Adam.
-///
-/// `x`: `[b, 1, n_mels, frames]` on an autodiff device; `y`: `[b, classes]` target
-/// probabilities (one-hot, or mixed by mixup). Returns the updated model, the batch loss and the
-/// arg-max class of each example.
-pub fn train_step(
-    model: Model,
-    optim: &mut ModuleOptimizer,
-    x: Tensor<4>,
-    y: Tensor<2>,
-    lr: f64,
-) -> (Model, f64, Vec<i64>) {
-    let logits = model.forward(x); // [b, classes]
-    let pred = logits
-        .clone()
-        .argmax(1)
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec::<i64>()
-        .unwrap_or_default();
-    let loss = cross_entropy_with_logits(logits, y); // [1]
-    let loss_v = loss.clone().into_scalar::<f32>() as f64;
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (optim.step(lr, model, grads), loss_v, pred)
-}
-
-/// The optimiser of every run: Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8).
-pub fn optimizer() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
-}
-
 /// Train a model as `cfg` says, writing `out_dir` (see docs/architecture.md), and return the
 /// test metrics. With `resume`, continue from the last complete checkpoint in `out_dir`.
 pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metrics> {
@@ -161,8 +110,10 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let (data, audio) = prepare_with_source(cfg)?;
     let spec = aug_spec(cfg)?;
+    // `--split all` trains on every track and has no test split; any other split needs one.
+    let no_test = cfg.split == "all";
     ensure!(
-        !data.train.is_empty() && !data.test.is_empty(),
+        !data.train.is_empty() && (no_test || !data.test.is_empty()),
         "empty training or test set"
     );
     ensure!(
@@ -170,6 +121,17 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         "--select best-valid needs a validation split (e.g. --split random:0.2); {:?} has none",
         cfg.split
     );
+    let distiller = match (&cfg.distil, &audio) {
+        (Some(d), Some(src)) => Some(Distiller::start(d, cfg, &spec, &data, src)?),
+        (Some(_), None) => bail!("--teacher: distillation needs audio; this data source has none"),
+        (None, _) => None,
+    };
+    // Unlabelled music joins every epoch's training set, with the teacher's targets only.
+    let unlabelled = distiller.as_ref().and_then(Distiller::unlabelled_examples);
+    let mut data = data;
+    if let Some(u) = unlabelled {
+        data.train.extend(u.clone())?;
+    }
     let file = write_run_file(cfg, &data, out_dir, resume)?;
     let norm = file.normalisation();
 
@@ -206,6 +168,26 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             }
             _ => None,
         };
+        // The teacher's targets of exactly these examples (this epoch's draw when online).
+        let epoch_soft;
+        let soft = match (&distiller, &online, &audio) {
+            (Some(d), Some(ex), Some(src)) => {
+                let t = spec
+                    .waveform_transform(epoch + 1, cfg.seed)
+                    .context("online draw without waveform stages")?;
+                epoch_soft = d.epoch_targets(src, &t, ex, epoch)?;
+                Some(epoch_soft.as_slice())
+            }
+            (Some(d), _, _) => Some(d.train_targets()),
+            (None, _, _) => None,
+        };
+        let online = match (online, unlabelled) {
+            (Some(mut ex), Some(u)) => {
+                ex.extend(u.clone())?;
+                Some(ex)
+            }
+            (o, _) => o,
+        };
         let train = online.as_ref().unwrap_or(&data.train);
         let step = Step {
             cfg,
@@ -215,6 +197,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             n_classes: data.genres.len(),
             lr: cfg.lr_schedule.lr(cfg.lr, epoch, cfg.epochs),
             device: &device,
+            soft: soft.zip(cfg.distil.as_ref()),
         };
         let (next, fit) = train_epoch(&step, model, &mut optim, train, &mut rng, |loss, seen| {
             progress.step(
@@ -233,15 +216,20 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         } else {
             Some(predict_eval(&model, &data.valid)?)
         };
-        let pred = predict_eval(&model, &data.test)?;
+        let (test_loss, test_accuracy) = if no_test {
+            (f64::NAN, f64::NAN)
+        } else {
+            let pred = predict_eval(&model, &data.test)?;
+            (pred.loss, pred.accuracy(&data.test.labels))
+        };
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: fit.loss,
             train_accuracy: fit.accuracy,
             valid_loss: valid.as_ref().map(|v| v.loss),
             valid_accuracy: valid.as_ref().map(|v| v.accuracy(&data.valid.labels)),
-            test_loss: pred.loss,
-            test_accuracy: pred.accuracy(&data.test.labels),
+            test_loss,
+            test_accuracy,
             seconds: t0.elapsed().as_secs_f64(),
         };
         progress.epoch(&row, cfg.epochs);
@@ -281,6 +269,15 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             load_model(out_dir, &file, &device)?
         }
     };
+    if no_test {
+        eprintln!("--split all: every track trained; no test split, so no test figures");
+        return Ok(eval::assemble(
+            &file,
+            metrics::evaluate(data.genres.len(), &[], &[], &[]),
+            state.rows.iter().map(|r| r.seconds).sum(),
+            state.epochs_done,
+        ));
+    }
     let pred = predict_eval(&kept, &data.test)?;
     let ev = metrics::evaluate(
         data.genres.len(),
@@ -296,6 +293,9 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     );
     metrics.selected_epoch = state.best.map(|b| b.epoch);
     write_json(&out_dir.join(METRICS_JSON), &metrics)?;
+    if let (Some(d), Some(src)) = (&distiller, &audio) {
+        d.report(src, &data.test, &data.genres, out_dir)?;
+    }
     Ok(metrics)
 }
 
@@ -403,82 +403,4 @@ fn start_or_resume(
         st.epochs_done
     );
     Ok((model, optim, st))
-}
-
-/// What every step of an epoch shares.
-struct Step<'a> {
-    cfg: &'a RunConfig,
-    spec: &'a AugSpec,
-    norm: Normalisation,
-    /// Frames of the model input.
-    frames: usize,
-    n_classes: usize,
-    /// This epoch's learning rate.
-    lr: f64,
-    device: &'a Device,
-}
-
-/// Mean training loss and accuracy of an epoch.
-struct EpochFit {
-    loss: f64,
-    accuracy: f64,
-}
-
-/// One epoch over `train` in an order shuffled by `rng`: random crops, batch augmentation stages,
-/// one Adam step per batch. `on_step(loss, seen)` reports each step.
-fn train_epoch(
-    s: &Step<'_>,
-    mut model: Model,
-    optim: &mut ModuleOptimizer,
-    train: &Examples,
-    rng: &mut Xoshiro256PlusPlus,
-    on_step: impl Fn(f64, usize),
-) -> anyhow::Result<(Model, EpochFit)> {
-    let (frames, n_classes, m) = (s.frames, s.n_classes, train.n_mels);
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    order.shuffle(rng);
-    let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
-    for idx in order.chunks(s.cfg.batch) {
-        if idx.len() < 2 {
-            continue; // BatchNorm cannot normalise a batch of one
-        }
-        let offsets: Vec<usize> = idx
-            .iter()
-            .map(|&i| {
-                let spare = train.frames(i).saturating_sub(frames);
-                if spare > 0 {
-                    rng.random_range(0..=spare)
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let b = idx.len();
-        let mut x = batch_input(train, idx, &offsets, frames, s.norm)?;
-        let mut y = vec![0f32; b * n_classes];
-        for (k, &i) in idx.iter().enumerate() {
-            y[k * n_classes + train.labels[i]] = 1.0;
-        }
-        apply_batch_stages(s.spec, &mut x, &mut y, b, m, rng);
-        let xt = Tensor::<4>::from_data(TensorData::new(x, [b, 1, m, frames]), s.device);
-        let yt = Tensor::<2>::from_data(TensorData::new(y, [b, n_classes]), s.device);
-        let (next, loss_v, pred) = train_step(model, optim, xt, yt, s.lr);
-        model = next;
-        ensure!(loss_v.is_finite(), "training diverged: loss {loss_v}");
-        loss_sum += loss_v * b as f64;
-        seen += b;
-        correct += idx
-            .iter()
-            .zip(&pred)
-            .filter(|(i, p)| train.labels[**i] as i64 == **p)
-            .count();
-        on_step(loss_v, seen);
-    }
-    Ok((
-        model,
-        EpochFit {
-            loss: loss_sum / seen.max(1) as f64,
-            accuracy: correct as f64 / seen.max(1) as f64,
-        },
-    ))
 }

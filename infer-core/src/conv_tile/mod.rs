@@ -278,7 +278,8 @@ fn store(
     let q = |v: i32| {
         r.apply(v)
             .saturating_add(output_zero_point)
-            .clamp(act_min, 127) as i8
+            .max(act_min)
+            .min(127) as i8
     };
     // requant is monotonic for multiplier >= 0 and a right shift (see the module docs)
     let monotonic = r.shift <= 0 && r.multiplier >= 0;

@@ -15,9 +15,16 @@
 //!   straight into a `[32 mels][64 ch]` pooled row.
 //! - **Blocks 3 to 5**: a ring of three input rows plus a `[mels/2][ch]` frame-pool accumulator.
 //! - **Dense**: the `[4 mels][4 frames][8 ch]` features, then the logits.
+//!
+//! Continuous mode ([`Executor::set_continuous`], what `classifier::Classifier` streams with):
+//! the same buffers over frames without end, no end padding; each new block-5 row shifts the
+//! dense layer's features one frame back and the dense layer runs on the latest four, so a label
+//! comes every 32 frames and each column of every block is computed once per stream (block 1,
+//! not stored, 1.5 times, as in segment mode).
 
 mod act;
 mod blocks;
+mod continuous;
 #[cfg(any(test, feature = "std"))]
 mod reference;
 mod ring;
@@ -29,6 +36,7 @@ pub use crate::posenc::sinusoid;
 pub use crate::posenc::unit_coord;
 pub use act::{Act, Observer};
 pub use blocks::Block1Windows;
+pub use continuous::REBASE_FRAMES;
 #[cfg(any(test, feature = "std"))]
 pub use reference::{encode_segment, reference_forward};
 
@@ -84,6 +92,8 @@ pub struct Executor<A: Act> {
     rows5: usize,
     logits: [A; MAX_CLASSES],
     done: bool,
+    /// Continuous mode: frames without end, see [`Executor::set_continuous`].
+    continuous: bool,
 }
 
 impl<A: Act> Default for Executor<A> {
@@ -149,10 +159,11 @@ impl<A: Act> Executor<A> {
             rows5: 0,
             logits: [A::default(); MAX_CLASSES],
             done: false,
+            continuous: false,
         }
     }
 
-    /// Forgets the current segment.
+    /// Forgets the current segment (or stream); keeps the mode.
     pub fn reset(&mut self) {
         self.frames_in = 0;
         self.next_u = 0;
@@ -175,11 +186,27 @@ impl<A: Act> Executor<A> {
         Ok(())
     }
 
+    /// Whether frame `t` may come: within the segment, or any frame of a continuous stream of a
+    /// model that can stream.
+    fn check_room(&self, model: &Model<'_>, t: usize) -> Result<(), Error> {
+        if self.continuous {
+            if model.input().posenc != PosEnc::None {
+                return Err(Error::ClassifierModelCannotStream);
+            }
+            return Ok(());
+        }
+        if t >= model.dims().frames[0] || self.done {
+            return Err(Error::StreamState);
+        }
+        Ok(())
+    }
+
     /// Feeds one log-mel frame (`[n_mels]`, dB, not normalised).
     ///
     /// # Errors
     /// [`Error::ModelArchitectureUnsupported`] (precision mismatch), [`Error::ShapeMismatch`],
-    /// [`Error::InputNotFinite`], [`Error::StreamState`] (more frames than the model's segment).
+    /// [`Error::InputNotFinite`], [`Error::StreamState`] (more frames than the model's segment),
+    /// [`Error::ClassifierModelCannotStream`] (continuous mode, positional encoding).
     pub fn push_frame<O: Observer<A>>(
         &mut self,
         model: &Model<'_>,
@@ -188,9 +215,7 @@ impl<A: Act> Executor<A> {
     ) -> Result<(), Error> {
         Self::check(model)?;
         let t = self.frames_in;
-        if t >= model.dims().frames[0] || self.done {
-            return Err(Error::StreamState);
-        }
+        self.check_room(model, t)?;
         let ch = model.dims().channels[0];
         let n = model.dims().mels[0] * ch;
         let slot = self
@@ -220,9 +245,7 @@ impl<A: Act> Executor<A> {
     ) -> Result<(), Error> {
         Self::check(model)?;
         let t = self.frames_in;
-        if t >= model.dims().frames[0] || self.done {
-            return Err(Error::StreamState);
-        }
+        self.check_room(model, t)?;
         let ch = model.dims().channels[0];
         let n = model.dims().mels[0] * ch;
         if row.len() != n {
@@ -257,7 +280,7 @@ impl<A: Act> Executor<A> {
 
     /// Runs everything that the frames received so far allow.
     fn advance<O: Observer<A>>(&mut self, model: &Model<'_>, obs: &mut O) {
-        let dims = *model.dims();
+        let dims = self.run_dims(model);
         let t_in = dims.frames[0];
         let n_u = 2 * dims.frames[2];
         // block-2 frames u..u + nf (four at a time, the last two alone when 4 does not divide
@@ -277,6 +300,7 @@ impl<A: Act> Executor<A> {
                 self.drain(model, &dims, obs);
             }
         }
+        self.rebase();
     }
 
     /// Cascades rows through blocks 3..=5 and the dense layer.
@@ -312,7 +336,7 @@ impl<A: Act> Executor<A> {
                     match self.b5.step(l5, 5, dims, obs) {
                         Step::Waiting | Step::Done => break,
                         Step::Progress => continue,
-                        Step::Row(w) => self.store_features(model, dims, w, obs),
+                        Step::Row(w) => self.store_features(model, w, obs),
                     }
                 }
             }
@@ -320,19 +344,20 @@ impl<A: Act> Executor<A> {
     }
 
     /// Copies block 5's pooled row `w` into the features (`[mel][frame][ch]`), and runs the
-    /// dense layer after the last one.
-    fn store_features<O: Observer<A>>(
-        &mut self,
-        model: &Model<'_>,
-        dims: &Dims,
-        w: usize,
-        obs: &mut O,
-    ) {
+    /// dense layer after the last one. In continuous mode the features are the last `frames[5]`
+    /// rows: each new row moves the older ones one frame back, and the dense layer runs on
+    /// every row once there are enough.
+    fn store_features<O: Observer<A>>(&mut self, model: &Model<'_>, w: usize, obs: &mut O) {
+        let dims = model.dims();
         let (m5, t5, c5) = (
             dims.mels[N_BLOCKS],
             dims.frames[N_BLOCKS],
             dims.channels[N_BLOCKS],
         );
+        if self.continuous {
+            self.store_column(model, (m5, t5, c5), obs);
+            return;
+        }
         for m in 0..m5 {
             let (Some(src), Some(dst)) = (
                 self.b5.acc.get(m * c5..(m + 1) * c5),

@@ -12,7 +12,7 @@ pub(super) struct RingBlock<A, const ROW: usize, const ACC: usize> {
     pub(super) rows: [[A; ROW]; 3],
     pub(super) acc: [A; ACC],
     rows_in: usize,
-    next_out: usize,
+    pub(super) next_out: usize,
 }
 
 impl<A: Act, const ROW: usize, const ACC: usize> RingBlock<A, ROW, ACC> {
@@ -28,6 +28,12 @@ impl<A: Act, const ROW: usize, const ACC: usize> RingBlock<A, ROW, ACC> {
     pub(super) fn reset(&mut self) {
         self.rows_in = 0;
         self.next_out = 0;
+    }
+
+    /// Moves the counters back by `rows` (a multiple of 6: ring slot and frame parity stay).
+    pub(super) fn rebase(&mut self, rows: usize) {
+        self.rows_in -= rows;
+        self.next_out -= rows;
     }
 
     pub(super) fn push_row(&mut self, row: &[A]) {

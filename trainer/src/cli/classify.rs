@@ -7,7 +7,9 @@ use crate::classify;
 const EXAMPLES: &str = "\
 Examples:
   trainer classify song.wav --run runs/study/baseline-s0
-  trainer classify song.au --run runs/study/resnet18-s1 --top 5";
+  trainer classify song.au --run runs/study/resnet18-s1 --top 5
+  trainer classify song.wav --model models/genre-int8.postcard       # infer-core, as on the device
+  trainer classify song.wav --model models/genre-int8.postcard --stream --plot timeline.png";
 
 /// Arguments of `trainer classify`.
 #[derive(clap::Args, Debug)]
@@ -16,11 +18,30 @@ pub struct Args {
     /// Audio file (WAV or Sun .au).
     pub song: PathBuf,
     /// Run directory written by `trainer run` or `trainer reproduce` (Burn checkpoint).
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    pub run: Option<PathBuf>,
+    /// An exported model file (`trainer export`, f32 or int8), run with infer-core on the host.
     #[arg(long)]
-    pub run: PathBuf,
+    pub model: Option<PathBuf>,
     /// Genres listed per segment.
     #[arg(long, default_value_t = 3)]
     pub top: usize,
+    /// Continuous classification as on the device (with `--model`): a label every
+    /// `--hop-frames` log-mel frames from infer-core's streaming `Classifier`, the genre timeline.
+    #[arg(long, requires = "model")]
+    pub stream: bool,
+    /// Frames between labels in `--stream` (a multiple of 32, at most 128 for the baseline).
+    #[arg(long, default_value_t = 32, requires = "stream")]
+    pub hop_frames: u32,
+    /// Hops the smoothed posterior averages over (1..=8).
+    #[arg(long, default_value_t = 4, requires = "stream")]
+    pub smoothing: usize,
+    /// Smallest smoothed posterior that decides; below it a hop is undecided.
+    #[arg(long, default_value_t = 0.0, requires = "stream")]
+    pub threshold: f32,
+    /// Draw the timeline (posterior per genre over time, decision strip) to this PNG.
+    #[arg(long, requires = "stream")]
+    pub plot: Option<PathBuf>,
 }
 
 fn top(probs: &[f32], genres: &[String], k: usize) -> String {
@@ -33,9 +54,73 @@ fn top(probs: &[f32], genres: &[String], k: usize) -> String {
         .join("  ")
 }
 
+/// Prints the genre timeline of `--stream` and draws it with `--plot`.
+fn stream(args: &Args, model: &std::path::Path) -> anyhow::Result<()> {
+    let t = crate::timeline::stream_file(
+        model,
+        &args.song,
+        args.hop_frames,
+        args.smoothing,
+        args.threshold,
+    )?;
+    for (i, h) in t.hops.iter().enumerate() {
+        let decided = match h.decision {
+            Some(g) => format!("{:<10} {:.3}", t.genres[g], h.posterior[g]),
+            None => "undecided".to_string(),
+        };
+        println!(
+            "hop {i:>4}  {:>7.2} s  {decided}  (this window: {})",
+            h.end_seconds, t.genres[h.top1]
+        );
+    }
+    match t.majority() {
+        Some(g) => println!(
+            "stream: {} ({} hops every {:.3} s, smoothed over {})",
+            t.genres[g],
+            t.hops.len(),
+            t.hop_seconds,
+            args.smoothing
+        ),
+        None => println!("stream: undecided ({} hops)", t.hops.len()),
+    }
+    if let Some(p) = &args.plot {
+        let title = format!(
+            "{}: genre over time ({})",
+            args.song
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            model
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        );
+        crate::timeline::plot(&t, &title, p)?;
+        eprintln!("timeline: {}", p.display());
+    }
+    Ok(())
+}
+
 /// Entry point.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let c = classify::classify_file(&args.run, &args.song)?;
+    if let (true, Some(m)) = (args.stream, &args.model) {
+        return stream(&args, m);
+    }
+    let c = match (&args.model, &args.run) {
+        (Some(m), _) => {
+            let c = classify::classify_file_with_model(m, &args.song)?;
+            let name = infer_core::model::Model::from_bytes(&std::fs::read(m)?)
+                .map(|x| x.name().to_string())
+                .unwrap_or_default();
+            if name.contains("synth") {
+                eprintln!(
+                    "note: {} ({name}) was trained on synthetic audio; on real music its answers are close to guesses",
+                    m.display()
+                );
+            }
+            c
+        }
+        (None, Some(r)) => classify::classify_file(r, &args.song)?,
+        (None, None) => anyhow::bail!("give --run or --model"),
+    };
     if c.padded {
         eprintln!(
             "note: {} is shorter than one segment; it was zero-padded",

@@ -14,7 +14,8 @@ Examples:
   trainer eval --run runs/baseline-s0 --test-hop 1.5          # overlapping test segments
   trainer eval --model models/baseline-s0-int8.postcard --run runs/baseline-s0
   trainer eval --model models/baseline-synth-int8.postcard --synthetic --json int8.json
-  trainer eval --model models/baseline-synth-int8.postcard --reference models/baseline-synth-f32.postcard --data data/unseen";
+  trainer eval --model models/baseline-synth-int8.postcard --reference models/baseline-synth-f32.postcard --data data/unseen
+  trainer eval --model models/genre-int8.postcard --data /data/gtzan       # every track of the folder";
 
 /// Arguments of `trainer eval`.
 #[derive(clap::Args, Debug)]
@@ -44,6 +45,10 @@ pub struct Args {
     /// instead of the run's own test hop.
     #[arg(long)]
     pub test_hop: Option<f32>,
+    /// With `--model` and `--data`: which tracks to score (`--split` forms of `trainer run`);
+    /// default `test`, every track of the folder. Without `--data`, the run's own split.
+    #[arg(long, requires = "model")]
+    pub split: Option<String>,
     /// Write the metrics JSON here (default: print it).
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -78,11 +83,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => RunConfig::default(),
     };
     match (&args.data, args.synthetic, &args.toy) {
-        (Some(p), _, _) => cfg.data = DataSource::Path { path: p.clone() },
+        (Some(p), _, _) => {
+            cfg.data = DataSource::Path { path: p.clone() };
+            // A folder given on its own is scored whole; with --run, its split applies.
+            if args.run.is_none() {
+                cfg.split = "test".into();
+            }
+        }
         (None, true, _) => cfg.data = DataSource::Synthetic,
         (None, false, Some(t)) => cfg.data = DataSource::Toy(super::parse_toy(t)?),
         (None, false, None) if args.run.is_some() => {}
         (None, false, None) => bail!("--model needs --data PATH, --synthetic or --run"),
+    }
+    if let Some(s) = &args.split {
+        cfg.split = s.clone();
     }
     cfg.override_test_hop(args.test_hop)?;
     let m = eval::evaluate_model(model, &cfg, args.run.as_deref(), args.reference.as_deref())?;

@@ -12,6 +12,7 @@ pub mod report;
 pub mod reproduce;
 pub mod run;
 pub mod synth;
+pub mod teacher;
 mod train_args;
 
 pub use train_args::TrainArgs;

@@ -59,6 +59,10 @@ pub struct Args {
     /// Print the plan (each run and whether it would be started, resumed or skipped) and stop.
     #[arg(long)]
     pub dry_run: bool,
+    /// A distillation teacher (ONNX, needs `--features teacher`): adds the `baseline+distil` row,
+    /// the baseline taught by it with the `distil` preset's head, alpha and temperature.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
     /// Study directory; each run goes to `<out>/<label>-s<seed>`.
     #[arg(long)]
     pub out: PathBuf,
@@ -77,6 +81,10 @@ impl Args {
             batch: self.batch,
             lr: self.lr,
             device: self.device,
+            distil: match &self.teacher {
+                Some(t) => Some(study_distil(t)?),
+                None => None,
+            },
             ..RunConfig::default()
         };
         let mut study = Study::new(base, self.seeds.clone());
@@ -94,6 +102,27 @@ impl Args {
         }
         Ok(study)
     }
+}
+
+/// The `distil` preset's teaching with the teacher file `t`.
+fn study_distil(t: &std::path::Path) -> anyhow::Result<crate::config::Distil> {
+    use crate::preset::{PROBE_L2, Preset};
+    use crate::teacher::{TeacherError, sha256_hex};
+    let bytes = std::fs::read(t).map_err(|source| TeacherError::Io {
+        path: t.to_path_buf(),
+        source,
+    })?;
+    let (head, alpha, temperature) = Preset::Distil.distil().context("the distil preset")?;
+    Ok(crate::config::Distil {
+        teacher: std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()),
+        teacher_sha256: sha256_hex(&bytes),
+        head,
+        map: Vec::new(),
+        alpha,
+        temperature,
+        probe_l2: PROBE_L2,
+        unlabelled: None,
+    })
 }
 
 /// Entry point.

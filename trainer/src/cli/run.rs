@@ -55,6 +55,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = args.config()?;
     let m = train::run(&cfg, &args.out, args.resume)?;
     let out = &args.out;
+    if cfg.split == "all" {
+        let o = out.display();
+        println!(
+            "\n{}: {} epochs in {:.1} min on every track (--split all: no test split, no test figures; \
+             estimate the recipe's accuracy with trainer cv)\nnext: trainer export --run {o} --int8 --calibrate 200 --out {o}/model-int8.postcard",
+            m.model,
+            m.epochs,
+            m.seconds / 60.0
+        );
+        return Ok(());
+    }
     let png = out.join(CONFUSION_PNG);
     Confusion {
         title: format!("{}: test tracks ({} epochs)", m.model, m.epochs),

@@ -1,13 +1,17 @@
 //! The training flags shared by `trainer run` and `trainer cv`: the network, augmentation,
 //! optimisation, selection, seed, backend, and `--preset`.
 
-use anyhow::bail;
+use std::path::PathBuf;
+
+use anyhow::{bail, ensure};
 
 use crate::augment::AugMode;
 use crate::backend::DeviceKind;
-use crate::config::{DataSource, LrSchedule, RunConfig, Selection};
+use crate::config::{DataSource, Distil, LrSchedule, RunConfig, Selection};
 use crate::models::{ModelKind, PosEnc};
-use crate::preset::Preset;
+use crate::preset::{DEFAULT_ALPHA, DEFAULT_T, PROBE_L2, Preset};
+use crate::teacher::head::parse_map;
+use crate::teacher::{HeadKind, TeacherError, sha256_hex};
 
 /// Training flags. Each is optional on the command line: unset flags take the `--preset`'s value
 /// (default `study`, the paper's settings), set ones override it.
@@ -68,6 +72,31 @@ pub struct TrainArgs {
     /// Backend: flex (CPU), ndarray, wgpu or cuda (the last three need the cargo feature).
     #[arg(long, default_value = "flex")]
     pub device: DeviceKind,
+    /// Distil from this pretrained teacher (an ONNX file with the tinygenre teacher contract;
+    /// tools/teacher/README.md makes one). Needs a trainer built with `--features teacher`.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// The teacher file's expected sha256 (refused if it differs).
+    #[arg(long)]
+    pub teacher_sha256: Option<String>,
+    /// The teacher's genre head: probe (logistic regression on its embedding, fitted on the
+    /// training tracks) or zero-shot (its own classes mapped to genres) [distil: probe].
+    #[arg(long)]
+    pub teacher_head: Option<HeadKind>,
+    /// Zero-shot map overrides, `genre=Class,...` (class names as the teacher spells them; the
+    /// ten GTZAN genres map to their AudioSet classes by default).
+    #[arg(long)]
+    pub teacher_map: Option<String>,
+    /// Weight of the teacher term in the loss, 0..=1 [distil: 0.7; otherwise 0.5].
+    #[arg(long)]
+    pub distil_alpha: Option<f64>,
+    /// Distillation temperature [2].
+    #[arg(long)]
+    pub distil_t: Option<f64>,
+    /// A folder of unlabelled music (.wav / .au, searched recursively) that only the teacher
+    /// labels: its 3 s segments join every epoch's training set, taught by the teacher alone.
+    #[arg(long)]
+    pub unlabelled: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -96,7 +125,69 @@ impl TrainArgs {
             dropout: self.dropout.unwrap_or(p.dropout),
             train_hop: self.train_hop.or(p.train_hop),
             test_hop: self.test_hop.or(p.test_hop),
+            distil: self.distil()?,
         })
+    }
+
+    /// The distillation settings: `None` without `--teacher` (an error under `--preset distil`,
+    /// or when teacher flags are given without it).
+    fn distil(&self) -> anyhow::Result<Option<Distil>> {
+        let preset = self.preset.distil();
+        let Some(path) = &self.teacher else {
+            if preset.is_some() {
+                bail!("--preset distil needs --teacher FILE (tools/teacher/README.md makes one)");
+            }
+            if self.teacher_head.is_some()
+                || self.teacher_map.is_some()
+                || self.distil_alpha.is_some()
+                || self.distil_t.is_some()
+                || self.teacher_sha256.is_some()
+                || self.unlabelled.is_some()
+            {
+                bail!(
+                    "--teacher-head, --teacher-map, --distil-alpha, --distil-t, --teacher-sha256 and --unlabelled need --teacher FILE"
+                );
+            }
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path).map_err(|source| TeacherError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let sha = sha256_hex(&bytes);
+        if let Some(e) = &self.teacher_sha256
+            && !e.eq_ignore_ascii_case(&sha)
+        {
+            return Err(TeacherError::HashMismatch {
+                path: path.clone(),
+                expected: e.clone(),
+                found: sha,
+            }
+            .into());
+        }
+        let (head, alpha, t) = preset.unwrap_or((HeadKind::Probe, DEFAULT_ALPHA, DEFAULT_T));
+        let map = match &self.teacher_map {
+            Some(m) => parse_map(m).map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
+        let d = Distil {
+            teacher: std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+            teacher_sha256: sha,
+            head: self.teacher_head.unwrap_or(head),
+            map,
+            alpha: self.distil_alpha.unwrap_or(alpha),
+            temperature: self.distil_t.unwrap_or(t),
+            probe_l2: PROBE_L2,
+            unlabelled: match &self.unlabelled {
+                Some(u) => {
+                    ensure!(u.is_dir(), "--unlabelled {}: not a folder", u.display());
+                    Some(std::path::absolute(u).unwrap_or_else(|_| u.clone()))
+                }
+                None => None,
+            },
+        };
+        d.validate()?;
+        Ok(Some(d))
     }
 }
 

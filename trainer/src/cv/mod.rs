@@ -25,17 +25,28 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataSource, LrSchedule, RunConfig, Selection};
+use crate::config::{DataSource, LrSchedule, RunConfig, RunFile, Selection};
+use crate::distil::{TEACHER_JSON, TeacherReport};
+use crate::eval::{self, ModelEval};
 use crate::experiments::{self, PlannedRun, Reproduced, Shard, Step};
+use crate::export::{self, Precision};
 use crate::fsio::{write_atomic, write_json};
 use crate::loader::data_root;
 use crate::metrics::Metrics;
+use crate::models::ModelKind;
 
 pub use crate::classic_fold::{CLASSIC_JSON, ClassicData, ClassicFold};
 pub use summary::{CvSummary, FoldScores, MethodSummary};
 
 /// `cv.json`: what a cross-validation directory holds.
 pub const CV_FILE: &str = "cv.json";
+/// `int8.json` in a fold: the fold's network exported to int8 (calibrated on its training
+/// segments) and scored with infer-core on its test segments.
+pub const INT8_JSON: &str = "int8.json";
+/// The int8 export of a fold, beside its `int8.json`.
+pub const INT8_MODEL: &str = "model-int8.postcard";
+/// Training segments the int8 export of a fold is calibrated on.
+pub const INT8_CALIBRATE: usize = 200;
 /// `cv.md`: the summary table.
 pub const CV_MD: &str = "cv.md";
 
@@ -191,6 +202,22 @@ pub fn run(cv: &CrossValidation, out: &Path, shard: Option<Shard>) -> anyhow::Re
         }
     }
 
+    if cv.base.model == ModelKind::Baseline && !matches!(cv.base.data, DataSource::Toy(_)) {
+        for i in 0..cv.k {
+            let dir = out.join(CrossValidation::fold_name(i));
+            if experiments::is_complete(&dir) && !dir.join(INT8_JSON).exists() {
+                let ev = int8_fold(&dir)?;
+                eprintln!(
+                    "{}: int8 track accuracy {:.4}, segment {:.4}, top-1 agreement with float {:.4}",
+                    dir.display(),
+                    ev.track_accuracy,
+                    ev.segment_accuracy,
+                    ev.top1_agreement_with_float.unwrap_or(f64::NAN)
+                );
+            }
+        }
+    }
+
     let (summary, files) = match summarize(cv, out)? {
         Some(s) => {
             let files = write_summary(cv, out, &s)?;
@@ -206,6 +233,33 @@ pub fn run(cv: &CrossValidation, out: &Path, shard: Option<Shard>) -> anyhow::Re
     })
 }
 
+/// Exports a complete fold's network to int8 (calibrated on its training segments) and scores it
+/// with infer-core on the fold's test segments; writes `model-int8.postcard` and `int8.json`.
+///
+/// # Errors
+/// Export, data or evaluation errors.
+pub fn int8_fold(dir: &Path) -> anyhow::Result<ModelEval> {
+    let model = export::export_run(
+        dir,
+        Precision::Int8 {
+            calibrate: INT8_CALIBRATE,
+        },
+        None,
+    )?;
+    let bytes = model.encode().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = dir.join(INT8_MODEL);
+    write_atomic(&path, &bytes)?;
+    let file = RunFile::read(dir)?;
+    let ev = eval::evaluate_model(&path, &file.run, Some(dir), None)?;
+    write_json(&dir.join(INT8_JSON), &ev)?;
+    Ok(ev)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> anyhow::Result<T> {
+    let b = fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    serde_json::from_slice(&b).with_context(|| format!("{}: unreadable", p.display()))
+}
+
 fn read_metrics(dir: &Path) -> anyhow::Result<Metrics> {
     let p = dir.join("metrics.json");
     let b = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
@@ -217,6 +271,9 @@ fn read_metrics(dir: &Path) -> anyhow::Result<Metrics> {
 pub fn summarize(cv: &CrossValidation, out: &Path) -> anyhow::Result<Option<CvSummary>> {
     let mut cnn = FoldScores::default();
     let mut classic = FoldScores::default();
+    let mut int8 = FoldScores::default();
+    let mut teacher: Vec<(String, FoldScores)> = Vec::new();
+    let mut teacher_name = String::new();
     let mut genres = Vec::new();
     let mut tracks = 0;
     for i in 0..cv.k {
@@ -230,6 +287,30 @@ pub fn summarize(cv: &CrossValidation, out: &Path) -> anyhow::Result<Option<CvSu
         cnn.track.push(m.track_accuracy);
         cnn.confusions.push(m.confusion_tracks);
         genres = m.genres;
+        let p = dir.join(INT8_JSON);
+        if p.exists() {
+            let e: ModelEval = read_json(&p)?;
+            int8.segment.push(e.segment_accuracy);
+            int8.track.push(e.track_accuracy);
+        }
+        let p = dir.join(TEACHER_JSON);
+        if p.exists() {
+            let r: TeacherReport = read_json(&p)?;
+            teacher_name = r.info.name.clone();
+            for sc in r.test {
+                let k = match teacher.iter().position(|(h, _)| *h == sc.head) {
+                    Some(k) => k,
+                    None => {
+                        teacher.push((sc.head.clone(), FoldScores::default()));
+                        teacher.len() - 1
+                    }
+                };
+                let f = &mut teacher[k].1;
+                f.segment.push(sc.segment_accuracy);
+                f.track.push(sc.track_accuracy);
+                f.confusions.push(sc.confusion_tracks);
+            }
+        }
         if !matches!(cv.base.data, DataSource::Toy(_)) {
             let Some(c) = ClassicFold::read(&dir) else {
                 return Ok(None);
@@ -248,12 +329,26 @@ pub fn summarize(cv: &CrossValidation, out: &Path) -> anyhow::Result<Option<CvSu
     } else {
         Some(MethodSummary::new("classic (MFCC + SVM)", &classic)?)
     };
+    let mut others = Vec::new();
+    let cnn_name = format!("CNN ({})", cv.base.model_name());
+    if int8.track.len() == cv.k {
+        others.push(MethodSummary::new(&format!("{cnn_name}, int8"), &int8)?);
+    }
+    for (head, f) in &teacher {
+        if f.track.len() == cv.k {
+            others.push(MethodSummary::new(
+                &format!("teacher {teacher_name}, {head}"),
+                f,
+            )?);
+        }
+    }
     Ok(Some(CvSummary {
         k: cv.k,
         genres,
         tracks,
-        cnn: MethodSummary::new(&format!("CNN ({})", cv.base.model_name()), &cnn)?,
+        cnn: MethodSummary::new(&cnn_name, &cnn)?,
         classic,
+        others,
     }))
 }
 
@@ -283,7 +378,19 @@ pub fn about(cv: &CrossValidation) -> String {
             Selection::BestValid => "best-validation",
         },
         b.seed
-    )
+    ) + &match &b.distil {
+        Some(d) => format!(
+            " Distilled from `{}` (sha256 {}…), {:?} head, alpha {}, T {}.",
+            d.teacher
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            d.teacher_sha256.get(..12).unwrap_or(""),
+            d.head,
+            d.alpha,
+            d.temperature
+        ),
+        None => String::new(),
+    }
 }
 
 /// Write the complete summary: `cv.json` with it, `cv.md`, the confusion figures.

@@ -84,6 +84,9 @@ pub struct CvSummary {
     /// The classic baseline (the folds' `classic.json`); `None` for data without audio (the toy
     /// source).
     pub classic: Option<MethodSummary>,
+    /// Further rows: the CNN's int8 export, and the teacher (zero-shot, probe) when distilled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<MethodSummary>,
 }
 
 fn cell(v: f64) -> String {
@@ -118,7 +121,10 @@ impl CvSummary {
         t.push_str(" mean | 95 % CI |\n|---|---|");
         t.push_str(&"---:|".repeat(self.k + 2));
         t.push('\n');
-        for m in std::iter::once(&self.cnn).chain(&self.classic) {
+        for m in std::iter::once(&self.cnn)
+            .chain(&self.others)
+            .chain(&self.classic)
+        {
             t.push_str(&row(&m.method, "track", self.k, Some(&m.track_accuracy)));
             t.push('\n');
             t.push_str(&row(

@@ -116,7 +116,10 @@ fn distinct<T: Ord + Clone>(it: impl Iterator<Item = T>) -> Vec<T> {
 pub(super) fn label_of(study: Option<&Study>, r: &RunRecord) -> (String, usize) {
     if let Some(s) = study
         && let Some((i, e)) = s.grid.iter().enumerate().find(|(_, e)| {
-            e.model == r.file.run.model && e.posenc == r.file.run.posenc && e.aug == r.file.run.aug
+            e.model == r.file.run.model
+                && e.posenc == r.file.run.posenc
+                && e.aug == r.file.run.aug
+                && e.distil == r.file.run.distil.is_some()
         })
     {
         return (e.label.clone(), i);
