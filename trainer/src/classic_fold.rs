@@ -21,6 +21,7 @@ use crate::classic::{self, TrackFeatures};
 use crate::config::{RunFile, SPLIT_DIR};
 use crate::dataset::Dataset;
 use crate::fsio::write_json;
+use crate::progress::Progress;
 use crate::split::Split;
 
 /// `classic.json`: the classic baseline's result on one fold, beside the fold's `metrics.json`.
@@ -86,9 +87,11 @@ impl ClassicData {
             .filter(|id| !self.features.contains_key(id))
             .collect();
         let cfg = FrontendConfig::DEFAULT;
+        let progress = Progress::new("classic baseline features", todo.len(), "tracks");
         let done: Vec<(usize, Vec<f32>)> = todo
             .par_iter()
             .map(|&id| {
+                progress.inc();
                 let t = &self.dataset.tracks[id];
                 let y = audio::load_mono(&t.path, cfg.sample_rate)
                     .with_context(|| format!("reading {}", t.path.display()))?;
@@ -97,6 +100,7 @@ impl ClassicData {
                 Ok((id, f.to_vec()))
             })
             .collect::<anyhow::Result<_>>()?;
+        progress.finish();
         self.features.extend(done);
         Ok(())
     }
@@ -158,6 +162,12 @@ impl ClassicData {
             seconds: start.elapsed().as_secs_f64(),
         };
         write_json(&fold_dir.join(CLASSIC_JSON), &fold)?;
+        eprintln!(
+            "classic baseline (MFCC + SVM): {} training, {} test tracks, {:.1} s",
+            fold.train.len(),
+            fold.test.len(),
+            fold.seconds
+        );
         Ok(fold)
     }
 }

@@ -57,6 +57,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// The SHA-256 of `bytes` as lowercase hex, as `sha256sum` prints it (teacher files,
+/// checkpoints).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// [`write_atomic`] of `value` as pretty-printed JSON.
 ///
 /// # Errors

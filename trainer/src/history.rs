@@ -1,5 +1,6 @@
 //! A run's learning curve: one [`EpochRow`] per finished epoch, kept in the checkpoint state and
-//! written as `epochs.csv` (`epoch,train_loss,train_accuracy[,valid_loss,valid_accuracy],test_loss,test_accuracy,seconds`).
+//! written as `epochs.csv` (`epoch,train_loss,train_accuracy[,valid_loss,valid_accuracy],seconds`).
+//! The test split has no column: it is read once, for the run's final report (`metrics.json`).
 
 use std::path::Path;
 
@@ -23,10 +24,6 @@ pub struct EpochRow {
     /// Validation segment accuracy (`None` without a validation split).
     #[serde(default)]
     pub valid_accuracy: Option<f64>,
-    /// Test loss (reported only: nothing in training reads it).
-    pub test_loss: f64,
-    /// Test segment accuracy.
-    pub test_accuracy: f64,
     /// Wall time of the epoch.
     pub seconds: f64,
 }
@@ -44,7 +41,7 @@ pub fn epochs_csv(rows: &[EpochRow]) -> anyhow::Result<Vec<u8>> {
     if valid {
         header.extend(["valid_loss", "valid_accuracy"]);
     }
-    header.extend(["test_loss", "test_accuracy", "seconds"]);
+    header.push("seconds");
     w.write_record(&header)?;
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
     for r in rows {
@@ -56,11 +53,7 @@ pub fn epochs_csv(rows: &[EpochRow]) -> anyhow::Result<Vec<u8>> {
         if valid {
             rec.extend([opt(r.valid_loss), opt(r.valid_accuracy)]);
         }
-        rec.extend([
-            format!("{:.6}", r.test_loss),
-            format!("{:.6}", r.test_accuracy),
-            format!("{:.3}", r.seconds),
-        ]);
+        rec.push(format!("{:.3}", r.seconds));
         w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
@@ -102,15 +95,13 @@ mod tests {
             train_accuracy: 0.125,
             valid_loss: None,
             valid_accuracy: None,
-            test_loss: 2.25,
-            test_accuracy: 0.2,
             seconds: 41.123_456,
         }];
         let text = String::from_utf8(epochs_csv(&rows).unwrap()).unwrap();
         assert_eq!(
             text,
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n\
-             1,2.125000,0.125000,2.250000,0.200000,41.123\n"
+            "epoch,train_loss,train_accuracy,seconds\n\
+             1,2.125000,0.125000,41.123\n"
         );
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("epochs.csv");
@@ -129,17 +120,15 @@ mod tests {
             train_accuracy: 0.5,
             valid_loss: v,
             valid_accuracy: v.map(|v| v / 4.0),
-            test_loss: 1.5,
-            test_accuracy: 0.25,
             seconds: 1.0,
         };
         let rows = vec![row(1, Some(1.75)), row(2, None)];
         let text = String::from_utf8(epochs_csv(&rows).unwrap()).unwrap();
         assert_eq!(
             text,
-            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,test_loss,test_accuracy,seconds\n\
-             1,2.000000,0.500000,1.750000,0.437500,1.500000,0.250000,1.000\n\
-             2,2.000000,0.500000,,,1.500000,0.250000,1.000\n"
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,seconds\n\
+             1,2.000000,0.500000,1.750000,0.437500,1.000\n\
+             2,2.000000,0.500000,,,1.000\n"
         );
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("epochs.csv");
@@ -148,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn reordered_columns_and_bad_numbers() {
+    fn reordered_columns_and_bad_numbers_and_old_test_columns_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("epochs.csv");
         std::fs::write(
@@ -158,11 +147,7 @@ mod tests {
         .unwrap();
         let r = read_epochs_csv(&p).unwrap();
         assert_eq!((r[0].epoch, r[0].seconds, r[0].train_loss), (2, 3.5, 2.0));
-        std::fs::write(
-            &p,
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n1,x,0,0,0,0\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "epoch,train_loss,train_accuracy,seconds\n1,x,0,0\n").unwrap();
         let e = format!("{:#}", read_epochs_csv(&p).unwrap_err());
         assert!(e.contains("epochs.csv line 2"), "{e}");
     }

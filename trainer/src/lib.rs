@@ -11,6 +11,7 @@ pub mod backend;
 pub mod fsio;
 pub mod metrics;
 pub mod npy;
+pub mod progress;
 pub mod segment;
 pub mod shard;
 

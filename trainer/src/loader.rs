@@ -224,7 +224,8 @@ pub fn epoch_train(
     let Some(t) = spec.waveform_transform(epoch + 1, seed) else {
         return Ok(None);
     };
-    let cache = FeatureCache::open(dir)?;
+    // Quiet: the epoch's own line reports it (its seconds include the draw).
+    let cache = FeatureCache::open(dir)?.quiet();
     let set = cache.precompute(
         &src.train_tracks,
         &src.frontend,

@@ -1,6 +1,6 @@
 //! Figures of `trainer report`, drawn with plotters as PNG and SVG: confusion matrices (genre
 //! names on both axes, counts in the cells, colour by the row-normalised fraction, as in the
-//! study's figures) and learning curves (train/test loss and accuracy per epoch).
+//! study's figures) and learning curves (train/validation loss and accuracy per epoch).
 //!
 //! Text uses the `sans-serif` family through fontconfig (DejaVu Sans from fonts-dejavu-core,
 //! installed by `scripts/setup`). Every file is written atomically.
@@ -280,7 +280,7 @@ pub fn blues(f: f64) -> RGBColor {
     RGBColor(ch(0), ch(1), ch(2))
 }
 
-/// Learning curves of one run: loss and accuracy per epoch, train and test.
+/// Learning curves of one run: loss and accuracy per epoch, training and validation (the test split has no curve).
 #[derive(Clone, Debug)]
 pub struct Curves<'a> {
     /// Title line.
@@ -291,7 +291,7 @@ pub struct Curves<'a> {
 
 const CURVES_SIZE: (u32, u32) = (1200, 520);
 const TRAIN_COLOUR: RGBColor = RGBColor(31, 119, 180);
-const TEST_COLOUR: RGBColor = RGBColor(214, 39, 40);
+const VALID_COLOUR: RGBColor = RGBColor(214, 39, 40);
 
 impl Curves<'_> {
     /// Write the figure as PNG.
@@ -326,15 +326,21 @@ impl Curves<'_> {
         let x_range = 0.5..last + 0.5;
         type Get = fn(&EpochRow) -> f64;
         let specs: [(&str, Get, Get); 2] = [
-            ("loss (cross-entropy)", |r| r.train_loss, |r| r.test_loss),
+            (
+                "loss (cross-entropy)",
+                |r| r.train_loss,
+                |r| r.valid_loss.unwrap_or(f64::NAN),
+            ),
             (
                 "accuracy (segments)",
                 |r| r.train_accuracy,
-                |r| r.test_accuracy,
+                |r| r.valid_accuracy.unwrap_or(f64::NAN),
             ),
         ];
-        for (panel, (name, train, test)) in panels.iter().zip(specs) {
-            let values = self.rows.iter().flat_map(|r| [train(r), test(r)]);
+        // The test split has no curve: it is read once, after training.
+        let has_valid = self.rows.iter().any(|r| r.valid_loss.is_some());
+        for (panel, (name, train, valid)) in panels.iter().zip(specs) {
+            let values = self.rows.iter().flat_map(|r| [train(r), valid(r)]);
             let (lo, hi) = if name.starts_with("accuracy") {
                 (0.0, 1.0)
             } else {
@@ -372,9 +378,11 @@ impl Curves<'_> {
                 .bold_line_style(BLACK.mix(0.15))
                 .draw()
                 .map_err(err())?;
-            for (label, colour, get) in
-                [("train", TRAIN_COLOUR, train), ("test", TEST_COLOUR, test)]
-            {
+            let curves = [
+                ("train", TRAIN_COLOUR, train),
+                ("validation", VALID_COLOUR, valid),
+            ];
+            for (label, colour, get) in curves.into_iter().take(if has_valid { 2 } else { 1 }) {
                 let pts: Vec<(f64, f64)> = self
                     .rows
                     .iter()
@@ -408,9 +416,9 @@ impl Curves<'_> {
 /// Where the legend covers the least: loss curves fall, so upper right (the axis has headroom
 /// there); accuracy curves rise, so lower right unless the last accuracies are low.
 fn legend_position(panel: &str, rows: &[EpochRow]) -> SeriesLabelPosition {
-    let last = rows
-        .last()
-        .map_or(0.0, |r| r.train_accuracy.min(r.test_accuracy));
+    let last = rows.last().map_or(0.0, |r| {
+        r.train_accuracy.min(r.valid_accuracy.unwrap_or(1.0))
+    });
     if panel.starts_with("loss") || last < 0.4 {
         SeriesLabelPosition::UpperRight
     } else {

@@ -2,8 +2,11 @@
 //! two partitions), seeded and reproducible.
 //!
 //! - [`SplitKind::Random`]: stratified by genre; each genre's tracks are shuffled
-//!   with the seed and cut into test, validation and training parts (the study's
-//!   split is 70/30 train/test, no validation).
+//!   with the seed and cut into test and training parts (the study's split is 70/30).
+//!
+//! Every kind but the fault-filtered one (which has its own validation list), `All` and
+//! `AllTest` then carves a validation set out of the training tracks ([`carve_valid`]):
+//! stratified, by track, [`DEFAULT_VALID_FRACTION`] of them unless the split says otherwise.
 //! - [`SplitKind::FaultFiltered`]: the fault-filtered split of Kereliuk, Sturm and
 //!   Larsen (2015), lists embedded from `data/splits/`; tracks matched by
 //!   `genre/stem` so `.au` and `.wav` copies both work; tracks not listed are left
@@ -31,7 +34,8 @@ pub enum SplitKind {
     Random {
         /// Fraction of each genre's tracks in the test set (the study: 0.3).
         test_fraction: f32,
-        /// Fraction of each genre's tracks in the validation set (the study: 0).
+        /// Fraction of the training tracks moved to the validation set (default 0.1; 0 = none,
+        /// the study's own protocol).
         valid_fraction: f32,
     },
     /// The fault-filtered split (Kereliuk et al. 2015).
@@ -42,6 +46,9 @@ pub enum SplitKind {
         k: usize,
         /// The test fold, `0..k`.
         fold: usize,
+        /// Fraction of the training folds' tracks moved to the validation set.
+        #[serde(default)]
+        valid_fraction: f32,
     },
     /// Every track trains; no validation, no test (`--split all`): for a model to ship, whose
     /// accuracy is estimated by cross-validation of the same recipe, not by the run itself.
@@ -50,12 +57,16 @@ pub enum SplitKind {
     AllTest,
 }
 
+/// The share of the training tracks that validate when a split does not say (`--split random`,
+/// `kfold:K:FOLD`).
+pub const DEFAULT_VALID_FRACTION: f32 = 0.1;
+
 impl Default for SplitKind {
-    /// The study's split: stratified random 70/30.
+    /// The study's stratified random 70/30 split, with a tenth of the training tracks validating.
     fn default() -> Self {
         SplitKind::Random {
             test_fraction: 0.3,
-            valid_fraction: 0.0,
+            valid_fraction: DEFAULT_VALID_FRACTION,
         }
     }
 }
@@ -116,6 +127,66 @@ fn by_genre(ds: &Dataset) -> Vec<Vec<usize>> {
     g
 }
 
+/// Moves `fraction` of the training tracks (`train[g]`: genre `g`'s, in shuffled order) to a
+/// validation set; returns `(train, valid)`. Stratified: genre `g` gives `n_g * fraction`
+/// tracks, rounded by largest remainder so the total is `round(n * fraction)`; at least one track
+/// validates when `fraction > 0` and some genre has two, and no genre gives its last training
+/// track. Ties between genres are broken by a seeded order, so the split is reproducible.
+///
+/// # Errors
+/// A fraction outside [0, 1).
+pub fn carve_valid(
+    train: Vec<Vec<usize>>,
+    fraction: f32,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>), SplitError> {
+    if !(fraction.is_finite() && (0.0..1.0).contains(&fraction)) {
+        return Err(SplitError::BadParameters(format!(
+            "validation fraction {fraction} must be in [0, 1)"
+        )));
+    }
+    let n: usize = train.iter().map(Vec::len).sum();
+    let f = f64::from(fraction);
+    let mut want = (n as f64 * f).round() as usize;
+    if fraction > 0.0 {
+        want = want.max(1);
+    }
+    // Whole parts first, then the largest remainders; a genre keeps one training track.
+    let cap = |g: &Vec<usize>| g.len().saturating_sub(1);
+    let mut take: Vec<usize> = train
+        .iter()
+        .map(|g| ((g.len() as f64 * f).floor() as usize).min(cap(g)))
+        .collect();
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(
+        seed ^ 0x5EED_0F_7A11D,
+    ));
+    order.sort_by(|&a, &b| {
+        let rem = |g: usize| train[g].len() as f64 * f - take[g] as f64;
+        rem(b).total_cmp(&rem(a))
+    });
+    let mut left = want.saturating_sub(take.iter().sum());
+    while left > 0 {
+        let before = left;
+        for &g in &order {
+            if left > 0 && take[g] < cap(&train[g]) {
+                take[g] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break; // every genre is down to one training track
+        }
+    }
+    let (mut tr, mut va) = (Vec::with_capacity(n), Vec::new());
+    for (ids, t) in train.into_iter().zip(take) {
+        let (v, rest) = ids.split_at(t);
+        va.extend_from_slice(v);
+        tr.extend_from_slice(rest);
+    }
+    Ok((tr, va))
+}
+
 impl Split {
     /// Builds the split of `ds` described by `kind`, shuffled with `seed`
     /// (the same inputs always give the same split).
@@ -127,25 +198,27 @@ impl Split {
                 valid_fraction,
             } => {
                 let ok = |f: f32| f.is_finite() && (0.0..=1.0).contains(&f);
-                if !ok(test_fraction) || !ok(valid_fraction) || test_fraction + valid_fraction > 1.0
-                {
+                if !ok(test_fraction) || !ok(valid_fraction) {
                     return Err(SplitError::BadParameters(format!(
-                        "test_fraction {test_fraction} and valid_fraction {valid_fraction} must be in [0, 1] and sum to at most 1"
+                        "test fraction {test_fraction} and validation fraction {valid_fraction} must be in [0, 1]"
                     )));
                 }
+                let mut train = Vec::new();
                 for (g, mut ids) in by_genre(ds).into_iter().enumerate() {
                     ids.shuffle(&mut rng_for(seed, g));
-                    let n = ids.len();
-                    let n_test = ((n as f32 * test_fraction).round() as usize).min(n);
-                    let n_valid = ((n as f32 * valid_fraction).round() as usize).min(n - n_test);
-                    split.test.extend_from_slice(&ids[..n_test]);
-                    split
-                        .valid
-                        .extend_from_slice(&ids[n_test..n_test + n_valid]);
-                    split.train.extend_from_slice(&ids[n_test + n_valid..]);
+                    let n_test =
+                        ((ids.len() as f32 * test_fraction).round() as usize).min(ids.len());
+                    let (test, rest) = ids.split_at(n_test);
+                    split.test.extend_from_slice(test);
+                    train.push(rest.to_vec());
                 }
+                (split.train, split.valid) = carve_valid(train, valid_fraction, seed)?;
             }
-            SplitKind::KFold { k, fold } => {
+            SplitKind::KFold {
+                k,
+                fold,
+                valid_fraction,
+            } => {
                 if k < 2 || fold >= k {
                     return Err(SplitError::BadParameters(format!(
                         "k-fold needs k >= 2 and fold < k (got k = {k}, fold = {fold})"
@@ -155,17 +228,21 @@ impl Split {
                 // continuing where the previous genre stopped so fold sizes stay
                 // within one of each other.
                 let mut next = 0usize;
+                let mut train = Vec::new();
                 for (g, mut ids) in by_genre(ds).into_iter().enumerate() {
                     ids.shuffle(&mut rng_for(seed, g));
+                    let mut rest = Vec::new();
                     for id in ids {
                         if next % k == fold {
                             split.test.push(id);
                         } else {
-                            split.train.push(id);
+                            rest.push(id);
                         }
                         next += 1;
                     }
+                    train.push(rest);
                 }
+                (split.train, split.valid) = carve_valid(train, valid_fraction, seed)?;
             }
             SplitKind::All => split.train = (0..ds.tracks.len()).collect(),
             SplitKind::AllTest => split.test = (0..ds.tracks.len()).collect(),

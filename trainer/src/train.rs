@@ -78,14 +78,8 @@ impl Progress {
             _ => String::new(),
         };
         let line = format!(
-            "epoch {}/{}: train loss {:.4} acc {:.3}{valid} | test loss {:.4} acc {:.3} | {:.1} s",
-            r.epoch,
-            epochs,
-            r.train_loss,
-            r.train_accuracy,
-            r.test_loss,
-            r.test_accuracy,
-            r.seconds
+            "epoch {}/{}: train loss {:.4} acc {:.3}{valid} | {:.1} s",
+            r.epoch, epochs, r.train_loss, r.train_accuracy, r.seconds
         );
         match &self.bar {
             Some(b) => {
@@ -209,18 +203,12 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         })
         .with_context(|| format!("epoch {}", epoch + 1))?;
         model = next;
-        // Model selection reads the validation split only; the test figures of each epoch are
-        // reported in epochs.csv and never decide anything.
+        // Each epoch reads the training and validation splits only; the test split is read
+        // once, after the last epoch, for the final report.
         let valid = if data.valid.is_empty() {
             None
         } else {
             Some(predict_eval(&model, &data.valid)?)
-        };
-        let (test_loss, test_accuracy) = if no_test {
-            (f64::NAN, f64::NAN)
-        } else {
-            let pred = predict_eval(&model, &data.test)?;
-            (pred.loss, pred.accuracy(&data.test.labels))
         };
         let row = EpochRow {
             epoch: epoch + 1,
@@ -228,26 +216,25 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             train_accuracy: fit.accuracy,
             valid_loss: valid.as_ref().map(|v| v.loss),
             valid_accuracy: valid.as_ref().map(|v| v.accuracy(&data.valid.labels)),
-            test_loss,
-            test_accuracy,
             seconds: t0.elapsed().as_secs_f64(),
         };
         progress.epoch(&row, cfg.epochs);
         let improved = match (cfg.select, row.valid_loss) {
-            (Selection::BestValid, Some(v)) => state.best.is_none_or(|b| v < b.valid_loss),
+            (Selection::BestValid, Some(v)) => state.best.as_ref().is_none_or(|b| v < b.valid_loss),
             _ => false,
         };
         if improved {
-            save_best(out_dir, epoch + 1, &model)?;
+            let sha256 = save_best(out_dir, epoch + 1, &model)?;
             state.best = Some(BestEpoch {
                 epoch: epoch + 1,
                 valid_loss: row.valid_loss.unwrap_or(f64::NAN),
+                sha256: Some(sha256),
             });
         }
         state.rows.push(row);
         state.epochs_done = epoch + 1;
         save_checkpoint(out_dir, &model, &optim, &state)?;
-        if let Some(b) = state.best {
+        if let Some(b) = &state.best {
             prune_best(out_dir, b.epoch)?;
         }
         write_epochs_csv(&out_dir.join(EPOCHS_CSV), &state.rows)?;
@@ -261,6 +248,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         Selection::BestValid => {
             let b = state
                 .best
+                .as_ref()
                 .context("--select best-valid: no epoch was selected")?;
             eprintln!(
                 "select: epoch {} of {} (validation loss {:.4})",
@@ -291,7 +279,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
         state.rows.iter().map(|r| r.seconds).sum(),
         state.epochs_done,
     );
-    metrics.selected_epoch = state.best.map(|b| b.epoch);
+    metrics.selected_epoch = state.best.as_ref().map(|b| b.epoch);
     write_json(&out_dir.join(METRICS_JSON), &metrics)?;
     if let (Some(d), Some(src)) = (&distiller, &audio) {
         d.report(src, &data.test, &data.genres, out_dir)?;
@@ -383,13 +371,15 @@ fn start_or_resume(
         epochs_done: 0,
         rows: Vec::new(),
         best: None,
+        sha256: None,
     };
     if !resume {
         return Ok((model, optim, fresh));
     }
-    let Some((st, mp, op)) = latest_checkpoint(out_dir)? else {
+    let Some(c) = latest_checkpoint(out_dir)? else {
         return Ok((model, optim, fresh));
     };
+    let (st, mp, op) = (c.state, c.model, c.optim);
     let record = ModuleRecord::load(&mp).map_err(|e| anyhow::anyhow!("{}: {e}", mp.display()))?;
     let model = model
         .try_load_record(record)

@@ -436,25 +436,58 @@ fn random_split_is_stratified_reproducible_and_leak_free() {
     assert_eq!(a, b, "same seed, same split");
     assert_ne!(a.test, c.test, "another seed, another split");
     assert_no_leak(&ds, &a);
-    assert_eq!((a.train.len(), a.valid.len(), a.test.len()), (50, 20, 30));
+    // 7 training tracks per genre, a fifth of the 70 validate: 14, one or two per genre.
+    assert_eq!((a.train.len(), a.valid.len(), a.test.len()), (56, 14, 30));
     for g in 0..10 {
         let count = |ids: &[usize]| ids.iter().filter(|&&id| ds.tracks[id].genre == g).count();
-        assert_eq!(
-            (count(&a.train), count(&a.valid), count(&a.test)),
-            (5, 2, 3),
-            "genre {g}"
+        assert_eq!(count(&a.test), 3, "genre {g}");
+        assert!((1..=2).contains(&count(&a.valid)), "genre {g}");
+        assert_eq!(count(&a.train) + count(&a.valid), 7, "genre {g}");
+    }
+    // The default: the study's 70/30, a tenth of the training tracks validating.
+    let s = Split::new(&ds, &SplitKind::default(), 1).unwrap();
+    assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (63, 7, 30));
+    assert_no_leak(&ds, &s);
+    // The study's own protocol, asked for explicitly.
+    let none = SplitKind::Random {
+        test_fraction: 0.3,
+        valid_fraction: 0.0,
+    };
+    let s = Split::new(&ds, &none, 1).unwrap();
+    assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (70, 0, 30));
+    // Bad fractions.
+    for (test_fraction, valid_fraction) in [(1.5, 0.1), (0.3, 1.0), (0.3, -0.1), (f32::NAN, 0.1)] {
+        let bad = SplitKind::Random {
+            test_fraction,
+            valid_fraction,
+        };
+        assert!(Split::new(&ds, &bad, 1).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn validation_is_carved_from_training_tracks_without_emptying_a_genre() {
+    use trainer::split::carve_valid;
+    // The dev folds' case: two training tracks per genre, a tenth validates: 2 tracks, from two
+    // genres, each keeping one training track.
+    let train: Vec<Vec<usize>> = (0..10).map(|g| vec![2 * g, 2 * g + 1]).collect();
+    let (tr, va) = carve_valid(train.clone(), 0.1, 5).unwrap();
+    assert_eq!((tr.len(), va.len()), (18, 2));
+    for g in 0..10 {
+        assert!(
+            tr.iter().any(|&id| id / 2 == g),
+            "genre {g} kept a training track"
         );
     }
-    // The study's 70/30.
-    let s = Split::new(&ds, &SplitKind::default(), 1).unwrap();
-    assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (70, 0, 30));
-    assert_no_leak(&ds, &s);
-    // Bad fractions.
-    let bad = SplitKind::Random {
-        test_fraction: 0.8,
-        valid_fraction: 0.3,
-    };
-    assert!(Split::new(&ds, &bad, 1).is_err());
+    assert_eq!(carve_valid(train.clone(), 0.1, 5).unwrap(), (tr, va));
+    // Any fraction > 0 validates at least one track; none when every genre has one track left.
+    assert_eq!(carve_valid(train.clone(), 0.01, 1).unwrap().1.len(), 1);
+    let single: Vec<Vec<usize>> = (0..10).map(|g| vec![g]).collect();
+    assert_eq!(carve_valid(single, 0.5, 1).unwrap().1.len(), 0);
+    // Half of 2 per genre: one each, none emptied.
+    assert_eq!(carve_valid(train.clone(), 0.5, 1).unwrap().1.len(), 10);
+    assert_eq!(carve_valid(train.clone(), 0.0, 1).unwrap().1.len(), 0);
+    assert!(carve_valid(train, 1.0, 1).is_err());
 }
 
 #[test]
@@ -464,7 +497,16 @@ fn kfold_folds_partition_the_dataset() {
     let k = 5;
     let mut all_test = Vec::new();
     for fold in 0..k {
-        let s = Split::new(&ds, &SplitKind::KFold { k, fold }, 3).unwrap();
+        let s = Split::new(
+            &ds,
+            &SplitKind::KFold {
+                k,
+                fold,
+                valid_fraction: 0.0,
+            },
+            3,
+        )
+        .unwrap();
         assert_no_leak(&ds, &s);
         assert_eq!(s.train.len() + s.test.len(), 100);
         assert_eq!(s.test.len(), 20);
@@ -480,7 +522,16 @@ fn kfold_folds_partition_the_dataset() {
         }
         assert_eq!(
             s,
-            Split::new(&ds, &SplitKind::KFold { k, fold }, 3).unwrap()
+            Split::new(
+                &ds,
+                &SplitKind::KFold {
+                    k,
+                    fold,
+                    valid_fraction: 0.0
+                },
+                3
+            )
+            .unwrap()
         );
         all_test.extend(s.test);
     }
@@ -490,8 +541,54 @@ fn kfold_folds_partition_the_dataset() {
         (0..100).collect::<Vec<_>>(),
         "every track is in exactly one test fold"
     );
-    assert!(Split::new(&ds, &SplitKind::KFold { k: 5, fold: 5 }, 3).is_err());
-    assert!(Split::new(&ds, &SplitKind::KFold { k: 1, fold: 0 }, 3).is_err());
+    // With validation: the fold's test tracks are unchanged, a tenth of the rest validates.
+    let v = Split::new(
+        &ds,
+        &SplitKind::KFold {
+            k,
+            fold: 1,
+            valid_fraction: 0.1,
+        },
+        3,
+    )
+    .unwrap();
+    let plain = Split::new(
+        &ds,
+        &SplitKind::KFold {
+            k,
+            fold: 1,
+            valid_fraction: 0.0,
+        },
+        3,
+    )
+    .unwrap();
+    assert_eq!(v.test, plain.test);
+    assert_eq!((v.train.len(), v.valid.len()), (72, 8));
+    assert_no_leak(&ds, &v);
+    assert!(
+        Split::new(
+            &ds,
+            &SplitKind::KFold {
+                k: 5,
+                fold: 5,
+                valid_fraction: 0.1
+            },
+            3
+        )
+        .is_err()
+    );
+    assert!(
+        Split::new(
+            &ds,
+            &SplitKind::KFold {
+                k: 1,
+                fold: 0,
+                valid_fraction: 0.1
+            },
+            3
+        )
+        .is_err()
+    );
 }
 
 #[test]

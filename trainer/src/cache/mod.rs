@@ -23,7 +23,6 @@
 //! checksum mismatch) is detected, reported and recomputed; orphan temporary files
 //! are never read.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -32,6 +31,7 @@ use rayon::prelude::*;
 
 use crate::audio::{self, AudioError};
 use crate::dataset::{Skipped, Track};
+use crate::progress::Progress;
 use crate::segment::{SegmentConfig, SegmentError};
 
 pub use infer_core::config::FrontendConfig;
@@ -147,6 +147,7 @@ pub struct FeatureCache {
     dir: PathBuf,
     computed: AtomicUsize,
     reused: AtomicUsize,
+    quiet: bool,
 }
 
 /// Computes a track's segments: decode, transform, cut, front end per segment.
@@ -201,7 +202,15 @@ impl FeatureCache {
             dir: dir.to_path_buf(),
             computed: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
+            quiet: false,
         })
+    }
+
+    /// The same cache, without the summary line [`FeatureCache::precompute`] prints (for a phase
+    /// that repeats, such as each epoch's online draw, whose caller reports it).
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
     }
 
     /// The cache folder.
@@ -305,34 +314,16 @@ impl FeatureCache {
     ) -> Result<CachedSet, CacheError> {
         let start = Instant::now();
         let (computed0, reused0) = self.stats();
-        let n = tracks.len() as u64;
-        let tty = std::io::stderr().is_terminal();
-        let bar = if tty {
-            let b = indicatif::ProgressBar::new(n);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "features {bar:40} {pos}/{len} tracks [{elapsed_precise} < {eta_precise}]",
-            ) {
-                b.set_style(style);
-            }
-            b
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        let done = AtomicUsize::new(0);
-        let step = (tracks.len() / 10).max(1);
+        let progress = Progress::new("features", tracks.len(), "tracks");
         let results: Vec<Result<EntryInfo, CacheError>> = tracks
             .par_iter()
             .map(|t| {
                 let r = self.ensure(t, cfg, seg, transform);
-                bar.inc(1);
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if !tty && (d.is_multiple_of(step) || d == tracks.len()) {
-                    eprintln!("features: {d}/{} tracks", tracks.len());
-                }
+                progress.inc();
                 r
             })
             .collect();
-        bar.finish_and_clear();
+        progress.finish();
 
         let mut set = CachedSet::default();
         for (t, r) in tracks.iter().zip(results) {
@@ -367,16 +358,18 @@ impl FeatureCache {
         set.computed = computed1 - computed0;
         set.reused = reused1 - reused0;
         let secs = start.elapsed().as_secs_f64();
-        eprintln!(
-            "features: {} tracks ({} computed, {} from cache, {} skipped), {} segments, {:.1} s ({:.1} tracks/s)",
-            tracks.len(),
-            set.computed,
-            set.reused,
-            set.skipped.len(),
-            set.entries.len(),
-            secs,
-            tracks.len() as f64 / secs.max(1e-9)
-        );
+        if !self.quiet {
+            eprintln!(
+                "features: {} tracks ({} computed, {} from cache, {} skipped), {} segments, {:.1} s ({:.1} tracks/s)",
+                tracks.len(),
+                set.computed,
+                set.reused,
+                set.skipped.len(),
+                set.entries.len(),
+                secs,
+                tracks.len() as f64 / secs.max(1e-9)
+            );
+        }
         Ok(set)
     }
 }

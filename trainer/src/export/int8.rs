@@ -16,6 +16,8 @@ use infer_core::model::{Model, N_BLOCKS};
 use infer_core::quant::{self, QParams, Requantizer};
 use rayon::prelude::*;
 
+use crate::progress::Progress;
+
 /// Activation ranges seen during calibration: index 0 the encoded input, `b` block `b`'s pooled
 /// output, [`N_BLOCKS`] + 1 the logits.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,10 +90,12 @@ pub fn calibrate(f32_model: &OwnedModel, segments: &[&[f32]]) -> anyhow::Result<
         !segments.is_empty(),
         "calibration needs at least one segment"
     );
-    segments
+    let progress = Progress::new("calibration", segments.len(), "segments");
+    let ranges = segments
         .par_iter()
         .enumerate()
         .map(|(k, mel)| -> anyhow::Result<Ranges> {
+            progress.inc();
             let input = executor::encode_segment::<f32>(&model, mel)
                 .map_err(|e| anyhow::anyhow!("calibration segment {k}: {e}"))?;
             let outs = executor::reference_forward::<f32>(&model, &input)
@@ -109,7 +113,14 @@ pub fn calibrate(f32_model: &OwnedModel, segments: &[&[f32]]) -> anyhow::Result<
             }
             Ok(r)
         })
-        .try_reduce(Ranges::empty, |a, b| Ok(a.merge(b)))
+        .try_reduce(Ranges::empty, |a, b| Ok(a.merge(b)));
+    progress.finish();
+    eprintln!(
+        "calibration: {} segments, {:.1} s",
+        progress.done(),
+        progress.seconds()
+    );
+    ranges
 }
 
 fn requant(s_in: f32, s_w: f32, s_out: f32) -> anyhow::Result<Requantizer> {

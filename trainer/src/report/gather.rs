@@ -104,7 +104,7 @@ mod tests {
     fn reads_the_epochs_csv_that_training_writes() {
         // the header and number formats of train.rs's writer ({:.6}, seconds {:.3})
         let rows = read(
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n\
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,seconds\n\
              1,1.386294,0.250000,1.370000,0.312500,0.125\n\
              2,1.200000,0.437500,1.250000,0.500000,0.118\n",
         )
@@ -116,33 +116,29 @@ mod tests {
                     epoch: 1,
                     train_loss: 1.386294,
                     train_accuracy: 0.25,
-                    valid_loss: None,
-                    valid_accuracy: None,
-                    test_loss: 1.37,
-                    test_accuracy: 0.3125,
+                    valid_loss: Some(1.37),
+                    valid_accuracy: Some(0.3125),
                     seconds: 0.125,
                 },
                 EpochRow {
                     epoch: 2,
                     train_loss: 1.2,
                     train_accuracy: 0.4375,
-                    valid_loss: None,
-                    valid_accuracy: None,
-                    test_loss: 1.25,
-                    test_accuracy: 0.5,
+                    valid_loss: Some(1.25),
+                    valid_accuracy: Some(0.5),
                     seconds: 0.118,
                 },
             ]
         );
         // a header alone: no epochs
-        let none = read("epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+        let none = read("epoch,train_loss,train_accuracy,seconds\n");
         assert!(none.unwrap().is_empty());
     }
 
     #[test]
     fn columns_are_found_by_name_and_spaces_ignored() {
         let rows = read(
-            "seconds, epoch,test_accuracy,test_loss,train_accuracy,train_loss\n\
+            "seconds, epoch,valid_accuracy,valid_loss,train_accuracy,train_loss\n\
              2.5, 3 ,0.75,0.5,0.875,0.25\n",
         )
         .unwrap();
@@ -152,10 +148,8 @@ mod tests {
                 epoch: 3,
                 train_loss: 0.25,
                 train_accuracy: 0.875,
-                valid_loss: None,
-                valid_accuracy: None,
-                test_loss: 0.5,
-                test_accuracy: 0.75,
+                valid_loss: Some(0.5),
+                valid_accuracy: Some(0.75),
                 seconds: 2.5,
             }]
         );
@@ -163,17 +157,17 @@ mod tests {
 
     #[test]
     fn a_missing_column_or_a_bad_number_is_an_error_naming_the_file() {
-        let missing = read("epoch,train_loss,train_accuracy,test_loss,test_accuracy\n1,1,1,1,1\n");
+        let missing = read("epoch,train_loss,train_accuracy\n1,1,1\n");
         let e = format!("{:#}", missing.unwrap_err());
         assert!(e.contains("epochs.csv") && e.contains("seconds"), "{e}");
         let bad = read(
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n\
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,seconds\n\
              1,1.0,0.5,x,0.5,0.1\n",
         );
         let e = format!("{:#}", bad.unwrap_err());
         assert!(e.contains("epochs.csv"), "{e}");
         let short = read(
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n\
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,seconds\n\
              1,1.0,0.5\n",
         );
         assert!(short.is_err());

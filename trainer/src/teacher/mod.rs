@@ -302,12 +302,7 @@ impl std::fmt::Debug for Teacher {
     }
 }
 
-/// sha256 of a byte string, as lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::fsio::sha256_hex;
 
 impl Teacher {
     /// Loads and checks a teacher file. With `expected_sha256`, the file's hash must match.
