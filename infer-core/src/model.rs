@@ -429,3 +429,6 @@ fn validate_params<'a>(
         _ => Err(Error::ModelBadQuantisation),
     }
 }
+
+#[cfg(test)]
+mod tests;
