@@ -135,8 +135,8 @@ fn int8_params(
         let s = quant::quantize_symmetric(row, qrow);
         let r = requant(s_in, s, out.scale)?;
         scales.push(s);
-        mults.push(r.multiplier);
-        shifts.push(r.shift);
+        mults.push(r.multiplier());
+        shifts.push(r.shift());
     }
     let qb: Vec<i32> = bias
         .iter()
