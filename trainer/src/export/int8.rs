@@ -215,5 +215,5 @@ pub fn quantize(f32_model: &OwnedModel, ranges: &Ranges) -> anyhow::Result<Owned
 }
 
 fn f32s(b: &[u8]) -> Vec<f32> {
-    (0..b.len() / 4).map(|i| format::f32_at(b, i)).collect()
+    format::f32s(b).collect()
 }
