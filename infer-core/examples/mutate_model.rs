@@ -78,8 +78,8 @@ fn seed_model(rng: &mut StdRng, posenc: PosEnc, int8: bool) -> Vec<u8> {
                         .map(|_| rng.random_range(-500..500))
                         .collect::<Vec<_>>(),
                 ),
-                multipliers: bytes::i32_le(&rq.iter().map(|r| r.multiplier).collect::<Vec<_>>()),
-                shifts: rq.iter().map(|r| r.shift as u8).collect(),
+                multipliers: bytes::i32_le(&rq.iter().map(|r| r.multiplier()).collect::<Vec<_>>()),
+                shifts: rq.iter().map(|r| r.shift() as u8).collect(),
                 output: out,
             }
         } else {

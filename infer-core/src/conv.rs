@@ -14,7 +14,7 @@
 //! `act_min = max(-128, output_zero_point)` is the fused ReLU.
 
 use crate::Error;
-use crate::format::{f32_at, i32_at};
+use crate::format::{f32s, i32s};
 use crate::quant::Requantizer;
 
 /// The nine taps of one output pixel, `k = (mel offset + 1) * 3 + (frame offset + 1)`; `None`
@@ -62,31 +62,37 @@ pub struct Conv3x3<'a> {
 }
 
 impl Conv3x3<'_> {
-    /// The requantizer of output channel `o` (int8 layers; zero for f32).
-    pub fn requantizer(&self, o: usize) -> Requantizer {
+    /// The requantizer of output channel `o`: `None` for an f32 layer, a channel past the
+    /// layer's parameters, or stored fields [`Requantizer::new`] rejects (none of which a
+    /// model that [`crate::model::Model::from_bytes`] accepted has).
+    #[inline]
+    pub fn requantizer(&self, o: usize) -> Option<Requantizer> {
         match self.params {
             ConvParams::Int8 {
                 multipliers,
                 shifts,
                 ..
-            } => Requantizer {
-                multiplier: i32_at(multipliers, o),
-                shift: shifts.get(o).map_or(0, |&s| s as i8),
-            },
-            ConvParams::F32 { .. } => Requantizer::ZERO,
+            } => {
+                let m = crate::format::i32_at(multipliers, o)?;
+                let s = *shifts.get(o)?;
+                Requantizer::new(m, s as i8).ok()
+            }
+            ConvParams::F32 { .. } => None,
         }
     }
 }
 
 /// One f32 output pixel: `out[o] = relu(bias[o] + sum_k sum_i taps[k][i] * w[o][k][i])`,
-/// `out`: `[out_ch]`, each tap `[in_ch]`. Does nothing on an int8 layer.
+/// `out`: `[out_ch]`, each tap `[in_ch]`. Does nothing on an int8 layer; writes only the
+/// channels the layer's parameters hold (all `out_ch` of a loaded model's layer).
 pub fn pixel_f32(layer: &Conv3x3<'_>, taps: &Taps<'_, f32>, out: &mut [f32]) {
     let ConvParams::F32 { weights, bias } = layer.params else {
         return;
     };
     let in_ch = layer.in_ch;
-    for (o, y) in out.iter_mut().enumerate().take(layer.out_ch) {
-        let mut acc = f32_at(bias, o);
+    let channels = out.iter_mut().zip(f32s(bias)).take(layer.out_ch);
+    for (o, (y, b)) in channels.enumerate() {
+        let mut acc = b;
         for (k, tap) in taps.iter().enumerate() {
             let Some(x) = tap else { continue };
             let base = (o * 9 + k) * in_ch * 4;
@@ -105,7 +111,8 @@ pub fn pixel_f32(layer: &Conv3x3<'_>, taps: &Taps<'_, f32>, out: &mut [f32]) {
 }
 
 /// One int8 output pixel (tflite-micro `ConvPerChannel` with fused ReLU), `out`: `[out_ch]`,
-/// each tap `[in_ch]`. Does nothing on an f32 layer.
+/// each tap `[in_ch]`. Does nothing on an f32 layer; writes only the channels the layer's
+/// parameters hold (all `out_ch` of a loaded model's layer).
 pub fn pixel_i8(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
     let ConvParams::Int8 {
         weights,
@@ -119,7 +126,11 @@ pub fn pixel_i8(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
         return;
     };
     let in_ch = layer.in_ch;
-    for (o, y) in out.iter_mut().enumerate().take(layer.out_ch) {
+    let channels = out.iter_mut().zip(i32s(bias)).take(layer.out_ch);
+    for (o, (y, b)) in channels.enumerate() {
+        let Some(r) = layer.requantizer(o) else {
+            break;
+        };
         let mut acc: i32 = 0;
         for (k, tap) in taps.iter().enumerate() {
             let Some(x) = tap else { continue };
@@ -134,11 +145,8 @@ pub fn pixel_i8(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
             }
             acc += s;
         }
-        let acc = acc.wrapping_add(i32_at(bias, o));
-        let v = layer
-            .requantizer(o)
-            .apply(acc)
-            .saturating_add(output_zero_point);
+        let acc = acc.wrapping_add(b);
+        let v = r.apply(acc).saturating_add(output_zero_point);
         *y = v.max(act_min).min(127) as i8;
     }
 }
@@ -148,7 +156,8 @@ pub fn pixel_i8(layer: &Conv3x3<'_>, taps: &Taps<'_, i8>, out: &mut [i8]) {
 /// `input`: `[mels][frames][in_ch]`, `out`: `[mels][frames][out_ch]`.
 ///
 /// # Errors
-/// [`Error::OutputTooSmall`] / [`Error::ShapeMismatch`] if the buffers do not fit.
+/// [`Error::OutputTooSmall`] / [`Error::ShapeMismatch`] if the buffers or the layer's
+/// parameters do not fit.
 pub fn conv3x3_relu_ref_f32(
     layer: &Conv3x3<'_>,
     input: &[f32],
@@ -161,22 +170,24 @@ pub fn conv3x3_relu_ref_f32(
     };
     let (ci, co) = (layer.in_ch, layer.out_ch);
     check(input.len(), out.len(), mels, frames, ci, co)?;
+    if weights.len() != 4 * co * 9 * ci || bias.len() != 4 * co {
+        return Err(Error::ShapeMismatch);
+    }
+    let (weights, _) = weights.as_chunks::<4>();
     for m in 0..mels {
         for t in 0..frames {
-            for o in 0..co {
-                let mut acc = f32_at(bias, o);
+            for (o, b) in f32s(bias).enumerate() {
+                let mut acc = b;
                 for dm in 0..3 {
                     for dt in 0..3 {
                         let (mm, tt) = ((m + dm).wrapping_sub(1), (t + dt).wrapping_sub(1));
                         if mm >= mels || tt >= frames {
                             continue;
                         }
-                        for i in 0..ci {
-                            let x = input
-                                .get((mm * frames + tt) * ci + i)
-                                .copied()
-                                .unwrap_or(0.0);
-                            acc += x * f32_at(weights, ((o * 3 + dm) * 3 + dt) * ci + i);
+                        let x = input.iter().skip((mm * frames + tt) * ci).take(ci);
+                        let w = weights.iter().skip(((o * 3 + dm) * 3 + dt) * ci);
+                        for (x, w) in x.zip(w) {
+                            acc += x * f32::from_le_bytes(*w);
                         }
                     }
                 }
@@ -193,7 +204,8 @@ pub fn conv3x3_relu_ref_f32(
 /// [`conv3x3_relu_ref_f32`]).
 ///
 /// # Errors
-/// As [`conv3x3_relu_ref_f32`].
+/// As [`conv3x3_relu_ref_f32`], and [`Error::ModelBadQuantisation`] for a stored requantizer
+/// [`Requantizer::new`] rejects.
 pub fn conv3x3_relu_ref_i8(
     layer: &Conv3x3<'_>,
     input: &[i8],
@@ -214,9 +226,13 @@ pub fn conv3x3_relu_ref_i8(
     };
     let (ci, co) = (layer.in_ch, layer.out_ch);
     check(input.len(), out.len(), mels, frames, ci, co)?;
+    if weights.len() != co * 9 * ci || bias.len() != 4 * co {
+        return Err(Error::ShapeMismatch);
+    }
     for m in 0..mels {
         for t in 0..frames {
-            for o in 0..co {
+            for (o, b) in i32s(bias).enumerate() {
+                let r = layer.requantizer(o).ok_or(Error::ModelBadQuantisation)?;
                 let mut acc: i64 = 0;
                 for dm in 0..3 {
                     for dt in 0..3 {
@@ -224,21 +240,15 @@ pub fn conv3x3_relu_ref_i8(
                         if mm >= mels || tt >= frames {
                             continue;
                         }
-                        for i in 0..ci {
-                            let x = input.get((mm * frames + tt) * ci + i).copied().unwrap_or(0);
-                            let w = weights
-                                .get(((o * 3 + dm) * 3 + dt) * ci + i)
-                                .copied()
-                                .unwrap_or(0);
+                        let x = input.iter().skip((mm * frames + tt) * ci).take(ci);
+                        let w = weights.iter().skip(((o * 3 + dm) * 3 + dt) * ci);
+                        for (&x, &w) in x.zip(w) {
                             acc += i64::from(i32::from(x) - input_zero_point) * i64::from(w as i8);
                         }
                     }
                 }
-                let acc = (acc as i32).wrapping_add(i32_at(bias, o));
-                let v = layer
-                    .requantizer(o)
-                    .apply(acc)
-                    .saturating_add(output_zero_point);
+                let acc = (acc as i32).wrapping_add(b);
+                let v = r.apply(acc).saturating_add(output_zero_point);
                 if let Some(y) = out.get_mut((m * frames + t) * co + o) {
                     *y = v.max(act_min).min(127) as i8;
                 }

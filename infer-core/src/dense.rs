@@ -4,7 +4,7 @@
 //! weights: `acc = sum (x - input_zero_point) * w + bias[o]`, requantised, plus the output zero
 //! point, saturated to `[-128, 127]`. The kernel is a plain scalar loop: it is its own reference.
 
-use crate::format::{f32_at, i32_at};
+use crate::format::{f32s, i32s};
 use crate::quant::Requantizer;
 
 /// The parameters of one validated dense layer.
@@ -43,18 +43,17 @@ pub struct Dense<'a> {
     pub params: DenseParams<'a>,
 }
 
-/// f32 dense: `out[o] = bias[o] + sum_i x[i] * w[o][i]`; `input`: `[in]`, `out`: `[out]`.
+/// f32 dense: `out[o] = bias[o] + sum_i x[i] * w[o][i]`; `input`: `[in]`, `out`: `[out]`
+/// (the outputs the layer's parameters hold: all of a loaded model's).
 pub fn dense_f32(layer: &Dense<'_>, input: &[f32], out: &mut [f32]) {
     let DenseParams::F32 { weights, bias } = layer.params else {
         return;
     };
     let n = layer.in_features;
-    for (o, y) in out.iter_mut().enumerate().take(layer.out_features) {
-        let Some(w) = weights.get(o * n * 4..(o + 1) * n * 4) else {
-            continue;
-        };
-        let (w, _) = w.as_chunks::<4>();
-        let mut acc = f32_at(bias, o);
+    let (rows, _) = weights.as_chunks::<4>();
+    let rows = rows.chunks_exact(n.max(1)).zip(f32s(bias));
+    for (y, (w, b)) in out.iter_mut().zip(rows).take(layer.out_features) {
+        let mut acc = b;
         for (x, wb) in input.iter().zip(w) {
             acc += x * f32::from_le_bytes(*wb);
         }
@@ -62,7 +61,8 @@ pub fn dense_f32(layer: &Dense<'_>, input: &[f32], out: &mut [f32]) {
     }
 }
 
-/// int8 dense (tflite-micro `FullyConnected`); `input`: `[in]`, `out`: `[out]`.
+/// int8 dense (tflite-micro `FullyConnected`); `input`: `[in]`, `out`: `[out]` (the outputs
+/// the layer's parameters hold: all of a loaded model's).
 pub fn dense_i8(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {
     let DenseParams::Int8 {
         weights,
@@ -75,15 +75,13 @@ pub fn dense_i8(layer: &Dense<'_>, input: &[i8], out: &mut [i8]) {
         return;
     };
     let n = layer.in_features;
-    for (o, y) in out.iter_mut().enumerate().take(layer.out_features) {
-        let Some(w) = weights.get(o * n..(o + 1) * n) else {
-            continue;
-        };
+    let rows = weights.chunks_exact(n.max(1)).zip(i32s(bias));
+    for (y, (w, b)) in out.iter_mut().zip(rows).take(layer.out_features) {
         let mut acc: i32 = 0;
         for (&x, &wv) in input.iter().zip(w) {
             acc += (i32::from(x) - input_zero_point) * i32::from(wv as i8);
         }
-        let acc = acc.wrapping_add(i32_at(bias, o));
+        let acc = acc.wrapping_add(b);
         *y = requant
             .apply(acc)
             .saturating_add(output_zero_point)

@@ -55,6 +55,10 @@ pub enum Error {
     ModelNotFinite,
     /// A quantisation parameter is out of range (scale ≤ 0, shift out of range, zero point out of range).
     ModelBadQuantisation,
+    /// A layer's requantisation scale (`input_scale * weight_scale / output_scale`) is 0 or
+    /// below `2^-32`: TFLite would flush it to a requantizer that maps every input to the
+    /// output zero point.
+    ModelScaleUnderflow,
     /// The model expects a front end other than the one supplied.
     FrontendMismatch,
     // ---- classifier configuration ----
@@ -110,6 +114,9 @@ impl Error {
             Error::ShapeMismatch => "model: tensor shape does not fit the architecture or buffers",
             Error::ModelNotFinite => "model: NaN or infinite parameter",
             Error::ModelBadQuantisation => "model: invalid quantisation parameter",
+            Error::ModelScaleUnderflow => {
+                "model: requantisation scale below 2^-32 (the layer's output would be constant)"
+            }
             Error::FrontendMismatch => "model: front-end configuration mismatch",
             Error::ClassifierUnsupportedHop => {
                 "classifier: hop must be a whole number of block-5 columns (32 frames), at most the dense layer's window"

@@ -155,33 +155,61 @@ pub fn payload(bytes: &[u8]) -> Result<&[u8], Error> {
     if bytes.get(..magic_len) != MAGIC.get(..magic_len) {
         return Err(Error::ModelBadMagic);
     }
-    let header = bytes.get(..HEADER_LEN).ok_or(Error::ModelTruncated)?;
-    let le16 = |i: usize| match header.get(i..i + 2) {
-        Some(&[a, b]) => u16::from_le_bytes([a, b]),
-        _ => 0,
-    };
-    let le32 = |i: usize| match header.get(i..i + 4) {
-        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
-        _ => 0,
-    };
-    if le16(8) != FORMAT_VERSION {
+    let (header, rest) = bytes
+        .split_first_chunk::<HEADER_LEN>()
+        .ok_or(Error::ModelTruncated)?;
+    // the fixed header: magic (checked above), version, flags, length, CRC
+    let (_magic, version, flags, len, crc) = split_header(header);
+    if version != FORMAT_VERSION {
         return Err(Error::ModelVersionUnsupported);
     }
-    if le16(10) != 0 {
+    if flags != 0 {
         return Err(Error::ModelMalformed);
     }
-    let len = le32(12) as usize;
-    let rest = bytes.get(HEADER_LEN..).ok_or(Error::ModelTruncated)?;
+    let len = len as usize;
     if rest.len() < len {
         return Err(Error::ModelTruncated);
     }
     if rest.len() > len {
         return Err(Error::ModelMalformed);
     }
-    if CRC.checksum(rest) != le32(16) {
+    if CRC.checksum(rest) != crc {
         return Err(Error::ModelChecksumMismatch);
     }
     Ok(rest)
+}
+
+/// The header's fields: magic, version, flags, payload length, CRC.
+fn split_header(h: &[u8; HEADER_LEN]) -> ([u8; 8], u16, u16, u32, u32) {
+    let [
+        m0,
+        m1,
+        m2,
+        m3,
+        m4,
+        m5,
+        m6,
+        m7,
+        v0,
+        v1,
+        f0,
+        f1,
+        l0,
+        l1,
+        l2,
+        l3,
+        c0,
+        c1,
+        c2,
+        c3,
+    ] = *h;
+    (
+        [m0, m1, m2, m3, m4, m5, m6, m7],
+        u16::from_le_bytes([v0, v1]),
+        u16::from_le_bytes([f0, f1]),
+        u32::from_le_bytes([l0, l1, l2, l3]),
+        u32::from_le_bytes([c0, c1, c2, c3]),
+    )
 }
 
 impl<'a> ModelFile<'a> {
@@ -238,23 +266,44 @@ pub mod bytes {
     }
 }
 
-/// Reads the `i`-th little-endian f32 of a byte tensor (0 when out of range; callers validate
-/// lengths first).
+/// The `i`-th little-endian f32 of a byte tensor; `None` past its end.
 #[inline]
-pub fn f32_at(bytes: &[u8], i: usize) -> f32 {
-    match bytes.get(i * 4..i * 4 + 4) {
-        Some(&[a, b, c, d]) => f32::from_le_bytes([a, b, c, d]),
-        _ => 0.0,
-    }
+pub fn f32_at(bytes: &[u8], i: usize) -> Option<f32> {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .get(i)
+        .map(|b| f32::from_le_bytes(*b))
 }
 
-/// Reads the `i`-th little-endian i32 of a byte tensor (0 when out of range).
+/// The `i`-th little-endian i32 of a byte tensor; `None` past its end.
 #[inline]
-pub fn i32_at(bytes: &[u8], i: usize) -> i32 {
-    match bytes.get(i * 4..i * 4 + 4) {
-        Some(&[a, b, c, d]) => i32::from_le_bytes([a, b, c, d]),
-        _ => 0,
-    }
+pub fn i32_at(bytes: &[u8], i: usize) -> Option<i32> {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .get(i)
+        .map(|b| i32::from_le_bytes(*b))
+}
+
+/// A byte tensor's little-endian i32 values, in order (a trailing partial value is not one).
+#[inline]
+pub fn i32s(bytes: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|b| i32::from_le_bytes(*b))
+}
+
+/// A byte tensor's little-endian f32 values, in order (a trailing partial value is not one).
+#[inline]
+pub fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|b| f32::from_le_bytes(*b))
 }
 
 /// Owned (host-side) versions of the file types, for building and encoding models.

@@ -200,9 +200,11 @@ impl LogMel {
     /// lands in `self.mel`.
     pub(crate) fn finish_frame(&mut self) -> Result<(), Error> {
         let n_fft = self.n_fft;
-        if let Some(frame) = self.buf.get_mut(..n_fft) {
-            window::apply_hann(frame);
-        }
+        let frame = self
+            .buf
+            .get_mut(..n_fft)
+            .ok_or(Error::ConfigUnsupportedFftSize)?;
+        window::apply_hann(frame)?;
         // the power of each bin is computed where the filterbank reads it (no pass over the
         // spectrum; the same values as fft::power_spectrum_in_place)
         if self.cfg.power != 1 && self.cfg.power != 2 {

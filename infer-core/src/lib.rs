@@ -4,6 +4,22 @@
 // `unsafe` is denied everywhere but in `dsp` (`dsp/mod.rs`, `dsp/k9.rs`): the audited DSP
 // kernels, `asm!` blocks with a safety comment each, on Cortex-M cores with the DSP extension.
 #![deny(unsafe_code)]
+// No panic paths outside tests: a model or config that would fail is rejected when it is
+// validated (a typed `Error`), and the kernels index through iterators, fixed-size arrays and
+// checked slices, so a new `unwrap`, `expect`, `panic!` or `x[i]` does not compile in.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::panic_in_result_fn,
+    )
+)]
 
 pub mod error;
 

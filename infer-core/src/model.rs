@@ -10,7 +10,7 @@ use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_MELS};
 use crate::conv::{Conv3x3, ConvParams};
 use crate::dense::{Dense, DenseParams};
-use crate::format::{InputSpec, Layer, MAX_CLASSES, ModelFile, Params, f32_at, i32_at};
+use crate::format::{InputSpec, Layer, MAX_CLASSES, ModelFile, Params, f32s, i32s};
 use crate::quant::{QParams, Requantizer};
 
 /// Number of convolution blocks of the baseline.
@@ -43,6 +43,17 @@ pub struct Dims {
 }
 
 impl Dims {
+    /// `(mels, frames, channels)` of tensor `b` (0: the input, `b`: block `b`'s pooled output);
+    /// `None` past the last block.
+    #[inline]
+    pub fn at(&self, b: usize) -> Option<(usize, usize, usize)> {
+        Some((
+            *self.mels.get(b)?,
+            *self.frames.get(b)?,
+            *self.channels.get(b)?,
+        ))
+    }
+
     /// Features entering the dense layer (`channels * mels * frames` after the last block).
     pub fn features(&self) -> usize {
         self.mels[N_BLOCKS] * self.frames[N_BLOCKS] * self.channels[N_BLOCKS]
@@ -73,8 +84,9 @@ fn positive_f32s(bytes: &[u8]) -> bool {
         })
 }
 
-/// Checks that stored requantizers are valid and represent `input_scale * weight_scale[c] /
-/// output_scale` (relative error 1e-6, far above Q31 rounding and far below any real mismatch).
+/// Checks that stored requantizers are valid ([`Requantizer::new`]) and represent
+/// `input_scale * weight_scale[c] / output_scale` (relative error 1e-6, far above Q31 rounding
+/// and far below any real mismatch); returns the first.
 fn check_requant(
     multipliers: &[u8],
     shifts: &[u8],
@@ -82,29 +94,31 @@ fn check_requant(
     input_scale: f32,
     output_scale: f32,
     n: usize,
-) -> Result<(), Error> {
+) -> Result<Requantizer, Error> {
     if multipliers.len() != 4 * n || shifts.len() != n || weight_scales.len() != 4 * n {
         return Err(Error::ShapeMismatch);
     }
     if !positive_f32s(weight_scales) {
         return Err(Error::ModelBadQuantisation);
     }
-    for (c, &s) in shifts.iter().enumerate() {
-        let r = Requantizer {
-            multiplier: i32_at(multipliers, c),
-            shift: s as i8,
-        };
-        r.validate()?;
-        let want =
-            f64::from(input_scale) * f64::from(f32_at(weight_scales, c)) / f64::from(output_scale);
+    let mut first = Err(Error::ShapeMismatch);
+    for ((m, &s), ws) in i32s(multipliers).zip(shifts).zip(f32s(weight_scales)) {
+        let want = f64::from(input_scale) * f64::from(ws) / f64::from(output_scale);
+        // the requantizer the exporter would have written: its error says why a stored one
+        // cannot be right (a scale too small for Q31, or out of range)
+        Requantizer::from_scale(want)?;
+        let r = Requantizer::new(m, s as i8)?;
         let got = r.to_f64();
         let tol = want * 1e-6 + crate::quant::pow2(-31);
         let close = (got - want).abs() <= tol;
         if !close {
             return Err(Error::ModelBadQuantisation);
         }
+        if first.is_err() {
+            first = Ok(r);
+        }
     }
-    Ok(())
+    first
 }
 
 impl<'a> Model<'a> {
@@ -159,24 +173,21 @@ impl<'a> Model<'a> {
             }
         };
 
-        let mut dims = Dims {
-            mels: [0; N_BLOCKS + 1],
-            frames: [0; N_BLOCKS + 1],
-            channels: [0; N_BLOCKS + 1],
-        };
-        dims.mels[0] = n_mels;
-        dims.frames[0] = frames;
         if !crate::posenc::supported(input.posenc) {
             return Err(Error::ModelArchitectureUnsupported);
         }
-        dims.channels[0] = input.posenc.in_channels();
-        for b in 1..=N_BLOCKS {
-            dims.mels[b] = dims.mels[b - 1] / 2;
-            dims.frames[b] = dims.frames[b - 1] / 2;
-        }
-        if dims.mels[N_BLOCKS] == 0 || dims.frames[N_BLOCKS] == 0 {
+        // each block halves mels and frames (max-pool 2x2, floor)
+        let halved = |n0: usize| core::array::from_fn(|b| n0 >> b);
+        let mut dims = Dims {
+            mels: halved(n_mels),
+            frames: halved(frames),
+            channels: [0; N_BLOCKS + 1],
+        };
+        if dims.mels.contains(&0) || dims.frames.contains(&0) {
             return Err(Error::ShapeMismatch);
         }
+        let mut ci = input.posenc.in_channels();
+        dims.channels = [ci; N_BLOCKS + 1];
 
         let empty = Conv3x3 {
             in_ch: 0,
@@ -188,7 +199,9 @@ impl<'a> Model<'a> {
         };
         let mut convs = [empty; N_BLOCKS];
         let mut act_q = input.quant;
-        for (b, (layer, conv)) in file.layers.iter().zip(convs.iter_mut()).enumerate() {
+        let blocks = file.layers.iter().zip(convs.iter_mut());
+        let blocks = blocks.zip(MAX_CHANNELS.iter().zip(dims.channels.iter_mut().skip(1)));
+        for ((layer, conv), (&max_out, out_channels)) in blocks {
             let Layer::Conv3x3ReluMaxPool2 {
                 in_ch,
                 out_ch,
@@ -197,12 +210,11 @@ impl<'a> Model<'a> {
             else {
                 return Err(Error::ModelArchitectureUnsupported);
             };
-            let (ci, co) = (usize::from(in_ch), usize::from(out_ch));
-            let max_out = MAX_CHANNELS.get(b).copied().unwrap_or(0);
-            if ci != dims.channels[b] || co == 0 || co > max_out {
+            let co = usize::from(out_ch);
+            if usize::from(in_ch) != ci || co == 0 || co > max_out {
                 return Err(Error::ShapeMismatch);
             }
-            dims.channels[b + 1] = co;
+            *out_channels = co;
             let n_w = co * 9 * ci;
             let (p, out_q) = validate_params(params, precision, n_w, co, act_q, false)?;
             act_q = out_q;
@@ -218,7 +230,7 @@ impl<'a> Model<'a> {
                         shifts,
                         input_zp,
                         output_zp,
-                        ..
+                        requant: _,
                     } => ConvParams::Int8 {
                         weights,
                         bias,
@@ -230,6 +242,7 @@ impl<'a> Model<'a> {
                     },
                 },
             };
+            ci = co;
         }
 
         let Some(&Layer::Dense {
@@ -253,17 +266,14 @@ impl<'a> Model<'a> {
                 Validated::Int8 {
                     weights,
                     bias,
-                    multipliers,
-                    shifts,
                     input_zp,
                     output_zp,
+                    requant,
+                    ..
                 } => DenseParams::Int8 {
                     weights,
                     bias,
-                    requant: Requantizer {
-                        multiplier: i32_at(multipliers, 0),
-                        shift: shifts.first().map_or(0, |&s| s as i8),
-                    },
+                    requant,
                     input_zero_point: input_zp,
                     output_zero_point: output_zp,
                 },
@@ -351,6 +361,8 @@ enum Validated<'a> {
         shifts: &'a [u8],
         input_zp: i32,
         output_zp: i32,
+        /// The first channel's requantizer (the dense layer's one).
+        requant: Requantizer,
     },
 }
 
@@ -393,7 +405,7 @@ fn validate_params<'a>(
             }
             output.validate()?;
             let n_scales = if per_tensor { 1 } else { n_out };
-            check_requant(
+            let requant = check_requant(
                 multipliers,
                 shifts,
                 weight_scales,
@@ -409,6 +421,7 @@ fn validate_params<'a>(
                     shifts,
                     input_zp: i32::from(inq.zero_point),
                     output_zp: i32::from(output.zero_point),
+                    requant,
                 },
                 Some(output),
             ))
@@ -416,3 +429,6 @@ fn validate_params<'a>(
         _ => Err(Error::ModelBadQuantisation),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -70,37 +70,61 @@ impl QParams {
 }
 
 /// A Q31 fixed-point multiplier and a power-of-two exponent that together approximate a real
-/// scale factor `m ≈ multiplier * 2^(shift - 31)` with `multiplier` in `[2^30, 2^31)` (or 0).
+/// scale factor `m ≈ multiplier * 2^(shift - 31)`.
 ///
 /// `shift > 0` is a left shift applied before the multiplication, `shift < 0` a rounding right
-/// shift after it, as in TFLite.
+/// shift after it, as in TFLite. The fields are private: every `Requantizer` comes from
+/// [`Requantizer::new`] or [`Requantizer::from_scale`], so its multiplier is in `[2^30, 2^31)`
+/// and its shift in `[-31, 30]` (never the all-zero requantizer a tiny scale would flush to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requantizer {
-    /// The Q31 significand (0, or in `[2^30, 2^31 - 1]`).
-    pub multiplier: i32,
-    /// The binary exponent, in `[-31, 30]`.
-    pub shift: i8,
+    multiplier: i32,
+    shift: i8,
 }
 
 impl Requantizer {
-    /// The identity-free zero requantizer (maps everything to 0).
-    pub const ZERO: Requantizer = Requantizer {
-        multiplier: 0,
-        shift: 0,
-    };
-
-    /// TFLite's `QuantizeMultiplier`: `frexp` the real multiplier, round the significand to Q31
-    /// (ties away from zero), renormalise a significand of exactly 1, flush exponents below -31
-    /// to zero.
+    /// A requantizer from its stored fields (as a model file holds them).
     ///
     /// # Errors
-    /// [`Error::ModelBadQuantisation`] for a negative, non-finite, or too large (`>= 2^30`) scale.
+    /// [`Error::ModelBadQuantisation`] unless `multiplier` is in `[2^30, 2^31)` and `shift` in
+    /// `[-31, 30]`.
+    pub const fn new(multiplier: i32, shift: i8) -> Result<Requantizer, Error> {
+        if multiplier >= 1 << 30 && shift >= -31 && shift <= 30 {
+            Ok(Requantizer { multiplier, shift })
+        } else {
+            Err(Error::ModelBadQuantisation)
+        }
+    }
+
+    /// The Q31 significand, in `[2^30, 2^31)`.
+    #[inline(always)]
+    pub const fn multiplier(&self) -> i32 {
+        self.multiplier
+    }
+
+    /// The binary exponent, in `[-31, 30]`.
+    #[inline(always)]
+    pub const fn shift(&self) -> i8 {
+        self.shift
+    }
+
+    /// TFLite's `QuantizeMultiplier`: `frexp` the real multiplier, round the significand to Q31
+    /// (ties away from zero), renormalise a significand of exactly 1.
+    ///
+    /// TFLite flushes a scale of 0 or below `2^-32` (an exponent below -31) to the zero
+    /// requantizer, which maps every accumulator to the output zero point; here that is an
+    /// error, so a layer whose output would be constant is rejected when it is exported or
+    /// loaded instead of running silently.
+    ///
+    /// # Errors
+    /// [`Error::ModelBadQuantisation`] for a negative, non-finite, or too large (`>= 2^30`)
+    /// scale, [`Error::ModelScaleUnderflow`] for 0 or a scale below `2^-32`.
     pub fn from_scale(real: f64) -> Result<Requantizer, Error> {
         if !real.is_finite() || real < 0.0 {
             return Err(Error::ModelBadQuantisation);
         }
         if real == 0.0 {
-            return Ok(Requantizer::ZERO);
+            return Err(Error::ModelScaleUnderflow);
         }
         let (q, mut shift) = libm::frexp(real);
         let mut q_fixed = libm::round(q * (1u64 << 31) as f64) as i64;
@@ -109,28 +133,13 @@ impl Requantizer {
             shift += 1;
         }
         if shift < -31 {
-            return Ok(Requantizer::ZERO);
+            return Err(Error::ModelScaleUnderflow);
         }
-        if shift > 30 || q_fixed > i64::from(i32::MAX) {
+        if shift > 30 {
             return Err(Error::ModelBadQuantisation);
         }
-        Ok(Requantizer {
-            multiplier: q_fixed as i32,
-            shift: shift as i8,
-        })
-    }
-
-    /// Checks the fields are in the ranges [`Requantizer::from_scale`] produces.
-    ///
-    /// # Errors
-    /// [`Error::ModelBadQuantisation`].
-    pub fn validate(&self) -> Result<(), Error> {
-        let m_ok = self.multiplier == 0 || self.multiplier >= 1 << 30;
-        if m_ok && (-31..=30).contains(&self.shift) {
-            Ok(())
-        } else {
-            Err(Error::ModelBadQuantisation)
-        }
+        let multiplier = i32::try_from(q_fixed).map_err(|_| Error::ModelBadQuantisation)?;
+        Requantizer::new(multiplier, shift as i8)
     }
 
     /// The real factor this requantizer represents.
@@ -269,10 +278,7 @@ mod tests {
             let x: i32 = rng.random_range(-(1 << 24)..(1 << 24));
             let m: i32 = rng.random_range((1 << 30)..i32::MAX);
             let shift: i32 = rng.random_range(-31..=2);
-            let r = Requantizer {
-                multiplier: m,
-                shift: shift as i8,
-            };
+            let r = Requantizer::new(m, shift as i8).unwrap();
             assert_eq!(
                 r.apply(x),
                 wide_reference(x, m, shift),
@@ -308,7 +314,27 @@ mod tests {
                 shift: 1
             })
         );
-        assert_eq!(Requantizer::from_scale(1e-20), Ok(Requantizer::ZERO));
+        // TFLite flushes these to a requantizer that maps everything to 0: rejected here
+        assert_eq!(
+            Requantizer::from_scale(1e-20),
+            Err(Error::ModelScaleUnderflow)
+        );
+        assert_eq!(
+            Requantizer::from_scale(0.0),
+            Err(Error::ModelScaleUnderflow)
+        );
+        // the smallest scale kept: 2^-32 (frexp exponent -31)
+        assert_eq!(
+            Requantizer::from_scale(pow2(-32)),
+            Ok(Requantizer {
+                multiplier: 1 << 30,
+                shift: -31
+            })
+        );
+        assert_eq!(
+            Requantizer::from_scale(pow2(30)),
+            Err(Error::ModelBadQuantisation)
+        );
         assert_eq!(
             Requantizer::from_scale(-1.0),
             Err(Error::ModelBadQuantisation)
@@ -321,8 +347,28 @@ mod tests {
         for s in [0.001234, 0.3, 0.9999, 1.5, 17.0] {
             let r = Requantizer::from_scale(s).unwrap();
             assert!((r.to_f64() - s).abs() <= s * 1e-9, "{s} {r:?}");
-            assert_eq!(r.validate(), Ok(()));
+            assert_eq!(Requantizer::new(r.multiplier(), r.shift()), Ok(r));
         }
+    }
+
+    #[test]
+    fn new_rejects_fields_from_scale_never_produces() {
+        assert_eq!(Requantizer::new(0, 0), Err(Error::ModelBadQuantisation));
+        assert_eq!(
+            Requantizer::new((1 << 30) - 1, 0),
+            Err(Error::ModelBadQuantisation)
+        );
+        assert_eq!(Requantizer::new(-5, 0), Err(Error::ModelBadQuantisation));
+        assert_eq!(
+            Requantizer::new(1 << 30, -32),
+            Err(Error::ModelBadQuantisation)
+        );
+        assert_eq!(
+            Requantizer::new(1 << 30, 31),
+            Err(Error::ModelBadQuantisation)
+        );
+        assert!(Requantizer::new(i32::MAX, -31).is_ok());
+        assert!(Requantizer::new(1 << 30, 30).is_ok());
     }
 
     #[test]

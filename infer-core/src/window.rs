@@ -7,6 +7,7 @@
 //! is a subsample of it (`w_N[n] = w_MAX[n * MAX_N_FFT / N]`) and the second
 //! half mirrors the first (`w[N - n] = w[n]`).
 
+use crate::Error;
 use crate::config::MAX_N_FFT;
 
 const HALF: usize = MAX_N_FFT / 2;
@@ -55,6 +56,8 @@ const fn cos_turn(n: usize) -> f64 {
     sign * v
 }
 
+// Const evaluation: an index out of bounds here fails the build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
 const fn hann_half_table() -> [f32; HALF + 1] {
     let mut t = [0.0f32; HALF + 1];
     let mut n = 0;
@@ -65,25 +68,28 @@ const fn hann_half_table() -> [f32; HALF + 1] {
     t
 }
 
-/// Value `n` of the periodic Hann window of length `n_fft`, for a power of
-/// two `n_fft <= MAX_N_FFT`; 0 outside `0..n_fft` or for an unsupported
-/// length.
+/// Value `n` of the periodic Hann window of length `n_fft`, for `n` in `0..n_fft` and a power
+/// of two `n_fft` in `2..=MAX_N_FFT`; `None` otherwise.
 #[inline]
-pub fn hann(n_fft: usize, n: usize) -> f32 {
-    if n_fft == 0 || n >= n_fft || !MAX_N_FFT.is_multiple_of(n_fft) {
-        return 0.0;
+pub fn hann(n_fft: usize, n: usize) -> Option<f32> {
+    if n_fft < 2 || n >= n_fft || !MAX_N_FFT.is_multiple_of(n_fft) {
+        return None;
     }
     let stride = MAX_N_FFT / n_fft;
     let m = if n <= n_fft / 2 { n } else { n_fft - n };
-    HANN_HALF.get(m * stride).copied().unwrap_or(0.0)
+    HANN_HALF.get(m * stride).copied()
 }
 
-/// Multiplies `frame[n]` by the periodic Hann window of length `frame.len()`
-/// (a power of two `<= MAX_N_FFT`); leaves the frame unchanged otherwise.
-pub fn apply_hann(frame: &mut [f32]) {
+/// Multiplies `frame[n]` by the periodic Hann window of length `frame.len()`.
+///
+/// # Errors
+/// [`Error::ConfigUnsupportedFftSize`] unless `frame.len()` is a power of two in
+/// `2..=MAX_N_FFT` (the frame is then left as it is; a validated front-end config never asks
+/// for such a size).
+pub fn apply_hann(frame: &mut [f32]) -> Result<(), Error> {
     let n_fft = frame.len();
     if n_fft < 2 || !MAX_N_FFT.is_multiple_of(n_fft) {
-        return;
+        return Err(Error::ConfigUnsupportedFftSize);
     }
     let stride = MAX_N_FFT / n_fft;
     let (first, second) = frame.split_at_mut(n_fft / 2);
@@ -95,7 +101,7 @@ pub fn apply_hann(frame: &mut [f32]) {
         for (x, w) in second.iter_mut().zip(HANN_HALF.iter().skip(1).rev()) {
             *x *= *w;
         }
-        return;
+        return Ok(());
     }
     // first half: w[0..N/2]
     for (x, w) in first.iter_mut().zip(HANN_HALF.iter().step_by(stride)) {
@@ -108,6 +114,7 @@ pub fn apply_hann(frame: &mut [f32]) {
     {
         *x *= *w;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -120,7 +127,7 @@ mod tests {
         for n_fft in [16usize, 64, 1024, 2048] {
             for n in 0..n_fft {
                 let want = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / n_fft as f64).cos();
-                let got = hann(n_fft, n) as f64;
+                let got = hann(n_fft, n).unwrap() as f64;
                 assert!(
                     (got - want).abs() <= 6e-8,
                     "n_fft {n_fft} n {n}: {got} vs {want}"
@@ -128,22 +135,38 @@ mod tests {
             }
         }
         // Hand values: w[0] = 0, w[N/4] = 0.5, w[N/2] = 1 exactly.
-        assert_eq!(hann(2048, 0), 0.0);
-        assert_eq!(hann(2048, 512), 0.5);
-        assert_eq!(hann(2048, 1024), 1.0);
-        assert_eq!(hann(2048, 1536), 0.5);
-        assert_eq!(hann(2048, 2048), 0.0);
-        assert_eq!(hann(1000, 3), 0.0);
+        assert_eq!(hann(2048, 0), Some(0.0));
+        assert_eq!(hann(2048, 512), Some(0.5));
+        assert_eq!(hann(2048, 1024), Some(1.0));
+        assert_eq!(hann(2048, 1536), Some(0.5));
+        // outside the window or an unsupported length: no value, not a silent 0
+        assert_eq!(hann(2048, 2048), None);
+        assert_eq!(hann(1000, 3), None);
+        assert_eq!(hann(4096, 3), None);
+        assert_eq!(hann(1, 0), None);
     }
 
     #[test]
     fn apply_matches_pointwise() {
         for n_fft in [16usize, 1024, 2048] {
             let mut frame = vec![1.0f32; n_fft];
-            apply_hann(&mut frame);
+            apply_hann(&mut frame).unwrap();
             for (n, v) in frame.iter().enumerate() {
-                assert_eq!(*v, hann(n_fft, n), "n_fft {n_fft} n {n}");
+                assert_eq!(Some(*v), hann(n_fft, n), "n_fft {n_fft} n {n}");
             }
+        }
+    }
+
+    /// A frame of a length the window table does not cover is an error, not left unwindowed.
+    #[test]
+    fn unsupported_lengths_are_errors() {
+        for n in [0usize, 1, 3, 1000, 4096] {
+            let mut frame = vec![1.0f32; n];
+            assert_eq!(
+                apply_hann(&mut frame),
+                Err(Error::ConfigUnsupportedFftSize),
+                "{n}"
+            );
         }
     }
 }

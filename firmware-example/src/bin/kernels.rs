@@ -170,9 +170,11 @@ fn main() -> ! {
             let b = rng.below(80_000) as i32 - 40_000;
             bias[4 * o..4 * o + 4].copy_from_slice(&b.to_le_bytes());
             let scale = (0.05 + f64::from(rng.below(1000)) / 1000.0) / (9.0 * ci as f64) / 8.0;
-            let r = Requantizer::from_scale(scale).unwrap_or(Requantizer::ZERO);
-            mults[4 * o..4 * o + 4].copy_from_slice(&r.multiplier.to_le_bytes());
-            shifts[o] = r.shift as u8;
+            let Ok(r) = Requantizer::from_scale(scale) else {
+                fail("requantizer scale", case);
+            };
+            mults[4 * o..4 * o + 4].copy_from_slice(&r.multiplier().to_le_bytes());
+            shifts[o] = r.shift() as u8;
         }
         let ozp = rng.below(149) as i32 - 128;
         let layer = Conv3x3 {

@@ -7,7 +7,7 @@
 use super::{TilePool, store};
 use crate::conv::{Conv3x3, ConvParams};
 use crate::dsp::{self, Quad9};
-use crate::format::i32_at;
+use crate::format::i32s;
 use crate::quant::Requantizer;
 
 /// A window's 4x4 input patch, `[mel][frame]`, `None` in the padding: pixel `(dm, dt)` of the
@@ -57,20 +57,20 @@ pub struct FastRequant {
 }
 
 impl FastRequant {
-    /// `None` where the shortcut does not hold (left or no shift, negative multiplier, a clamp
-    /// other than the output zero point).
+    /// `None` where the shortcut does not hold (left or no shift, a clamp other than the output
+    /// zero point).
     #[inline(always)]
     pub fn new(r: Requantizer, ozp: i32, act_min: i32) -> Option<FastRequant> {
-        if r.shift >= 0 || r.multiplier < 0 || act_min != ozp || !(-128..=127).contains(&ozp) {
+        if r.shift() >= 0 || act_min != ozp || !(-128..=127).contains(&ozp) {
             return None;
         }
-        let right = u32::from(r.shift.unsigned_abs()).min(31);
+        let right = u32::from(r.shift().unsigned_abs()).min(31);
         // 2^30 + 2^(right + 30) from 32-bit halves (no 64-bit shift): the high half is
         // 2^(right - 2) for right >= 2; for right == 1 the low half holds 2^31.
         let lo = (1u32 << 30) | ((1u32 << right) << 30);
         let hi = (1u32 << right) >> 2;
         Some(FastRequant {
-            mult: r.multiplier.unsigned_abs(),
+            mult: r.multiplier().unsigned_abs(),
             nudge: (u64::from(hi) << 32) | u64::from(lo),
             shift_hi: right - 1,
             ozp,
@@ -174,9 +174,8 @@ pub fn conv9_pool_windows_with<const C: usize>(
     }
     // anything else (a left shift, a clamp above the zero point): the generic requantisation
     let (w9, _) = weights.as_chunks::<9>();
-    for (o, w) in w9.iter().enumerate().take(n) {
+    for (o, (w, b)) in w9.iter().zip(i32s(bias)).enumerate().take(n) {
         let wide = dsp::widen9(w);
-        let b = i32_at(bias, o);
         for (group, dst) in wins.iter().zip(out.iter_mut()) {
             for (x, dst) in group.iter().zip(dst.iter_mut()) {
                 let a = x.map(|px| dsp::dot9_portable(&wide, &px).wrapping_add(b));

@@ -27,7 +27,7 @@
 use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps, pixel_f32, pixel_i8};
 use crate::dsp::{self, Group, Quad9};
-use crate::format::i32_at;
+use crate::format::i32s;
 use crate::pool;
 
 /// Pixels per tile.
@@ -139,8 +139,12 @@ fn pack_taps(col: &mut [Group], taps: &[Option<&[i8]>], g: usize, zpn: i32, p: u
 /// Column value `j` of pixel `p` (for the weights' tail when a chunk's last group would read
 /// past the end of the weights).
 fn lane(col: &[Group], p: usize, j: usize) -> i32 {
-    const WORD: [(usize, u32); 4] = [(0, 0), (1, 0), (0, 16), (1, 16)];
-    let (w, sh) = WORD[j % 4];
+    let (w, sh) = match j % 4 {
+        0 => (0, 0),
+        1 => (1, 0),
+        2 => (0, 16),
+        _ => (1, 16),
+    };
     col.get(j / 4)
         .and_then(|g| g.get(2 * p + w))
         .map_or(0, |&v| i32::from((v >> sh) as i16))
@@ -177,8 +181,8 @@ pub fn conv_pool_i8(
     let taps_per_chunk = (CHUNK_K / ci).min(9);
     // [out][pixel]: bias + sum over the taps
     let mut acc = [[0i32; TILE]; MAX_OUT];
-    for (o, a) in acc.iter_mut().enumerate().take(co) {
-        *a = [i32_at(bias, o); TILE];
+    for (a, b) in acc.iter_mut().zip(i32s(bias)).take(co) {
+        *a = [b; TILE];
     }
     let mut col = [[0i32; 8]; CHUNK_G];
     let mut t0 = 0;
@@ -241,7 +245,8 @@ pub fn conv_pool_i8(
     }
 }
 
-/// Requantises channel `o`'s four accumulators and max-pools them into the outputs.
+/// Requantises channel `o`'s four accumulators and max-pools them into the outputs (nothing
+/// for a channel without a requantizer, which a loaded model's int8 layer never has).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn store(
@@ -254,7 +259,9 @@ fn store(
     out0: &mut [i8],
     out1: &mut [i8],
 ) {
-    let r = layer.requantizer(o);
+    let Some(r) = layer.requantizer(o) else {
+        return;
+    };
     let [a0, a1, a2, a3] = a;
     // the common case: the folded requantisation on the pooled accumulators
     if let Some(fast) = k9::FastRequant::new(r, output_zero_point, act_min) {
@@ -281,8 +288,8 @@ fn store(
             .max(act_min)
             .min(127) as i8
     };
-    // requant is monotonic for multiplier >= 0 and a right shift (see the module docs)
-    let monotonic = r.shift <= 0 && r.multiplier >= 0;
+    // requant is monotonic for a right shift (the multiplier is positive; see the module docs)
+    let monotonic = r.shift() <= 0;
     let pooled = |x: i32, y: i32| {
         if monotonic {
             q(x.max(y))

@@ -34,8 +34,8 @@ impl Layer {
                 rng.random_range(0.05..1.0) / (9.0 * in_ch as f64).sqrt() / 60.0
             };
             let r = Requantizer::from_scale(scale).unwrap();
-            mults.extend(r.multiplier.to_le_bytes());
-            shifts.push(r.shift as u8);
+            mults.extend(r.multiplier().to_le_bytes());
+            shifts.push(r.shift() as u8);
         }
         let ozp = rng.random_range(-128..=20);
         Layer {
@@ -152,10 +152,11 @@ fn whole_layer_equals_reference_conv_then_pool() {
 fn requant_is_monotonic_for_right_shifts() {
     let mut rng = StdRng::seed_from_u64(5);
     for _ in 0..100_000 {
-        let r = Requantizer {
-            multiplier: rng.random_range((1 << 30)..i32::MAX),
-            shift: rng.random_range(-31..=0),
-        };
+        let r = Requantizer::new(
+            rng.random_range((1 << 30)..i32::MAX),
+            rng.random_range(-31..=0),
+        )
+        .unwrap();
         let a = rng.random_range(-(1 << 26)..(1 << 26));
         let b = a + rng.random_range(0..1000);
         assert!(r.apply(a) <= r.apply(b), "{r:?} {a} {b}");
@@ -168,10 +169,11 @@ fn requant_is_monotonic_for_right_shifts() {
 fn fast_requant_equals_reference() {
     let mut rng = StdRng::seed_from_u64(17);
     for i in 0..300_000 {
-        let r = Requantizer {
-            multiplier: rng.random_range((1 << 30)..=i32::MAX),
-            shift: rng.random_range(-31..=-1),
-        };
+        let r = Requantizer::new(
+            rng.random_range((1 << 30)..=i32::MAX),
+            rng.random_range(-31..=-1),
+        )
+        .unwrap();
         let ozp = rng.random_range(-128..=127);
         let acc = match i % 4 {
             0 => rng.random_range(-(1 << 20)..(1 << 20)),
@@ -183,15 +185,9 @@ fn fast_requant_equals_reference() {
         let fast = FastRequant::new(r, ozp, ozp).unwrap();
         assert_eq!(fast.apply(acc), want, "{r:?} ozp={ozp} acc={acc}");
     }
-    let r = Requantizer {
-        multiplier: 1 << 30,
-        shift: 1,
-    };
+    let r = Requantizer::new(1 << 30, 1).unwrap();
     assert!(FastRequant::new(r, 0, 0).is_none());
-    let r = Requantizer {
-        multiplier: 1 << 30,
-        shift: -1,
-    };
+    let r = Requantizer::new(1 << 30, -1).unwrap();
     assert!(FastRequant::new(r, 0, 3).is_none());
 }
 

@@ -385,8 +385,8 @@ impl<A: Act> Executor<A> {
 /// cache and librosa store it) and returns the logits in `out` (`[n_classes]`).
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `mel` is not `n_mels * frames` long, and those of
-/// [`Executor::push_frame`].
+/// [`Error::ShapeMismatch`] if `mel` is not `n_mels * frames` long, [`Error::OutputTooSmall`]
+/// if `out` holds fewer than the model's classes, and those of [`Executor::push_frame`].
 pub fn run_logmel<A: Act, O: Observer<A>>(
     model: &Model<'_>,
     exec: &mut Executor<A>,
@@ -398,17 +398,26 @@ pub fn run_logmel<A: Act, O: Observer<A>>(
     if mel.len() != n_mels * frames {
         return Err(Error::ShapeMismatch);
     }
+    let out = out
+        .get_mut(..model.classes().len())
+        .ok_or(Error::OutputTooSmall)?;
     exec.reset();
     let mut col = [0.0f32; MAX_N_MELS];
+    let col = col.get_mut(..n_mels).ok_or(Error::ShapeMismatch)?;
     for t in 0..frames {
-        for (m, c) in col.iter_mut().enumerate().take(n_mels) {
-            *c = mel.get(m * frames + t).copied().unwrap_or(0.0);
+        // [n_mels]: column t of the mel-major segment
+        for (c, &v) in col
+            .iter_mut()
+            .zip(mel.iter().skip(t).step_by(frames.max(1)))
+        {
+            *c = v;
         }
-        exec.push_frame(model, col.get(..n_mels).unwrap_or(&[]), obs)?;
+        exec.push_frame(model, col, obs)?;
     }
     let logits = exec.logits(model)?;
-    for (o, &l) in out.iter_mut().zip(logits) {
-        *o = l;
+    if logits.len() != out.len() {
+        return Err(Error::ShapeMismatch);
     }
+    out.copy_from_slice(logits);
     Ok(())
 }

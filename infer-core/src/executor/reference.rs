@@ -13,21 +13,24 @@ use crate::pool;
 /// [`Error::ShapeMismatch`], [`Error::InputNotFinite`].
 pub fn encode_segment<A: Act>(model: &Model<'_>, mel: &[f32]) -> Result<std::vec::Vec<A>, Error> {
     let d = model.dims();
-    let (n_mels, frames, ch) = (d.mels[0], d.frames[0], d.channels[0]);
+    let (n_mels, frames, ch) = d.at(0).ok_or(Error::ShapeMismatch)?;
     if mel.len() != n_mels * frames {
         return Err(Error::ShapeMismatch);
     }
     let mut out = std::vec![A::default(); n_mels * frames * ch];
     let mut col = std::vec![0.0f32; n_mels];
     let mut row = std::vec![A::default(); n_mels * ch];
+    let (ch, frames) = (ch.max(1), frames.max(1));
     for t in 0..frames {
-        for (m, c) in col.iter_mut().enumerate() {
-            *c = mel[m * frames + t];
+        // [n_mels]: column t of the mel-major segment
+        for (c, &v) in col.iter_mut().zip(mel.iter().skip(t).step_by(frames)) {
+            *c = v;
         }
+        // [n_mels][ch] into [n_mels][frames][ch] at frame t
         encode_frame(model, t, &col, &mut row)?;
-        for m in 0..n_mels {
-            let dst = (m * frames + t) * ch;
-            out[dst..dst + ch].copy_from_slice(&row[m * ch..(m + 1) * ch]);
+        let dst = out.chunks_exact_mut(ch).skip(t).step_by(frames);
+        for (dst, src) in dst.zip(row.chunks_exact(ch)) {
+            dst.copy_from_slice(src);
         }
     }
     Ok(out)
@@ -52,10 +55,11 @@ pub fn reference_forward<A: Act>(
     let mut x = input.to_vec();
     for b in 0..N_BLOCKS {
         let layer = model.conv(b).ok_or(Error::ModelArchitectureUnsupported)?;
-        let (m, t, c) = (d.mels[b], d.frames[b], d.channels[b + 1]);
+        let (m, t, _) = d.at(b).ok_or(Error::ShapeMismatch)?;
+        let (pm, pt, c) = d.at(b + 1).ok_or(Error::ShapeMismatch)?;
         let mut y = std::vec![A::default(); m * t * c];
         A::conv_ref(layer, &x, m, t, &mut y)?;
-        let mut p = std::vec![A::default(); d.mels[b + 1] * d.frames[b + 1] * c];
+        let mut p = std::vec![A::default(); pm * pt * c];
         pool::maxpool2x2_ref(&y, m, t, c, &mut p)?;
         outs.push(p.clone());
         x = p;

@@ -54,10 +54,13 @@ impl<A: Act, const ROW: usize, const ACC: usize> RingBlock<A, ROW, ACC> {
         dims: &Dims,
         obs: &mut O,
     ) -> Step {
-        let b_in = block - 1;
-        let (m_in, r_in, c_in) = (dims.mels[b_in], dims.frames[b_in], dims.channels[b_in]);
-        let (m_out, c_out) = (dims.mels[block], dims.channels[block]);
-        let n_conv = 2 * dims.frames[block];
+        // blocks 3..=5 (the executor's): every one has an input tensor
+        let (Some((m_in, r_in, c_in)), Some((m_out, t_out, c_out))) =
+            (dims.at(block.wrapping_sub(1)), dims.at(block))
+        else {
+            return Step::Done;
+        };
+        let n_conv = 2 * t_out;
         let v = self.next_out;
         if v >= n_conv {
             return Step::Done;

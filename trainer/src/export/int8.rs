@@ -146,8 +146,8 @@ fn int8_params(
         let s = quant::quantize_symmetric(row, qrow);
         let r = requant(s_in, s, out.scale)?;
         scales.push(s);
-        mults.push(r.multiplier);
-        shifts.push(r.shift);
+        mults.push(r.multiplier());
+        shifts.push(r.shift());
     }
     let qb: Vec<i32> = bias
         .iter()
@@ -226,5 +226,5 @@ pub fn quantize(f32_model: &OwnedModel, ranges: &Ranges) -> anyhow::Result<Owned
 }
 
 fn f32s(b: &[u8]) -> Vec<f32> {
-    (0..b.len() / 4).map(|i| format::f32_at(b, i)).collect()
+    format::f32s(b).collect()
 }
