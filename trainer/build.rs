@@ -20,6 +20,7 @@ const SOURCES: &[&str] = &[
     "trainer/src/cache/set.rs",
     "trainer/src/dataset.rs",
     "trainer/src/fsio.rs",
+    "trainer/src/progress.rs",
     "trainer/src/segment.rs",
     "trainer/src/augment/grammar.rs",
     "trainer/src/augment/mod.rs",

@@ -289,7 +289,12 @@ impl RunConfig {
             self.aug_mode == AugMode::Online || self.aug_copies >= 1 || !spec.has_waveform_stages(),
             "--aug-copies must be at least 1 for offline waveform augmentation"
         );
-        parse_split(&self.split)?;
+        let split = parse_split(&self.split)?;
+        ensure!(
+            self.select == Selection::Last || split.has_validation(),
+            "--select best-valid needs a validation split; --split {:?} has none",
+            self.split
+        );
         if let Some(d) = &self.distil {
             d.validate()?;
             ensure!(

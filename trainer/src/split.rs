@@ -57,6 +57,20 @@ pub enum SplitKind {
     AllTest,
 }
 
+impl SplitKind {
+    /// Whether the split has a validation part (it may still come out empty on a dataset too
+    /// small to spare a track).
+    pub fn has_validation(&self) -> bool {
+        match *self {
+            SplitKind::Random { valid_fraction, .. } | SplitKind::KFold { valid_fraction, .. } => {
+                valid_fraction > 0.0
+            }
+            SplitKind::FaultFiltered => true,
+            SplitKind::All | SplitKind::AllTest => false,
+        }
+    }
+}
+
 /// The share of the training tracks that validate when a split does not say (`--split random`,
 /// `kfold:K:FOLD`).
 pub const DEFAULT_VALID_FRACTION: f32 = 0.1;

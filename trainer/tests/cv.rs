@@ -109,10 +109,16 @@ fn cross_validation_trains_every_fold_and_summarises_cnn_and_classic() {
         for t in &test {
             assert!(seen.insert(t.clone()), "{t} is in two test folds");
         }
+        // the other folds train, a tenth of their tracks (2 of 20) validating
+        let valid = lines(&dir.join("split/valid.txt"));
+        assert_eq!((train.len(), valid.len()), (18, 2), "fold {i}");
         let expect_train: BTreeSet<&String> = all.iter().filter(|t| !test.contains(t)).collect();
-        assert_eq!(train.iter().collect::<BTreeSet<_>>(), expect_train);
+        assert_eq!(
+            train.iter().chain(&valid).collect::<BTreeSet<_>>(),
+            expect_train
+        );
         let config = json(&dir.join("config.json"));
-        assert_eq!(config["run"]["split"], format!("kfold:3:{i}"));
+        assert_eq!(config["run"]["split"], format!("kfold:3:{i}:0.1"));
 
         let m = json(&dir.join("metrics.json"));
         let c = json(&dir.join("classic.json"));
@@ -221,7 +227,7 @@ fn settings_that_cannot_work_are_refused_before_training() {
                 "--select",
                 "best-valid",
                 "--split",
-                "kfold:3:0",
+                "kfold:3:0:0",
             ],
             "--select best-valid needs a validation split",
         ),

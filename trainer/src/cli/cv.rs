@@ -26,6 +26,9 @@ pub struct Args {
     /// Number of folds.
     #[arg(long, default_value_t = 5)]
     pub k: usize,
+    /// Fraction of each fold's training tracks that validate (0: none, as before stop 29).
+    #[arg(long, default_value_t = crate::split::DEFAULT_VALID_FRACTION)]
+    pub valid: f32,
     #[command(flatten)]
     pub data: super::DataArgs,
     #[command(flatten)]
@@ -49,6 +52,7 @@ impl Args {
             base: self
                 .train
                 .config(self.data.source()?, format!("kfold:{}:0", self.k))?,
+            valid: self.valid,
         })
     }
 }

@@ -50,13 +50,17 @@ pub const INT8_CALIBRATE: usize = 200;
 /// `cv.md`: the summary table.
 pub const CV_MD: &str = "cv.md";
 
-/// A cross-validation: `k` folds, each trained with `base` and `--split kfold:k:i`.
+/// A cross-validation: `k` folds, each trained with `base` and `--split kfold:k:i:valid`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CrossValidation {
     /// Number of folds, at least 2.
     pub k: usize,
     /// The run configuration of every fold (its split is replaced by the fold's).
     pub base: RunConfig,
+    /// Fraction of each fold's training tracks that validate (`kfold:K:I:VALID`); 0 in
+    /// `cv.json` files written before validation splits were the default.
+    #[serde(default)]
+    pub valid: f32,
 }
 
 /// The contents of `cv.json`.
@@ -76,6 +80,11 @@ impl CrossValidation {
             "--k {}: cross-validation needs at least 2 folds",
             self.k
         );
+        ensure!(
+            (0.0..1.0).contains(&self.valid),
+            "--valid {}: the validation fraction must be in [0, 1)",
+            self.valid
+        );
         self.base.validate()
     }
 
@@ -84,7 +93,7 @@ impl CrossValidation {
         format!("fold-{i}")
     }
 
-    /// The folds as runs: fold `i` is `base` with split `kfold:k:i`, in `fold-<i>`.
+    /// The folds as runs: fold `i` is `base` with split `kfold:k:i:valid`, in `fold-<i>`.
     pub fn folds(&self) -> Vec<PlannedRun> {
         (0..self.k)
             .map(|i| PlannedRun {
@@ -92,7 +101,7 @@ impl CrossValidation {
                 name: Self::fold_name(i),
                 label: Self::fold_name(i),
                 config: RunConfig {
-                    split: format!("kfold:{}:{i}", self.k),
+                    split: format!("kfold:{}:{i}:{}", self.k, self.valid),
                     ..self.base.clone()
                 },
             })
