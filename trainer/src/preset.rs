@@ -1,5 +1,5 @@
 //! Named training recipes (`--preset`): `study`, the paper's settings (and the default of
-//! `reproduce`), and `best`, the recipe tuned on validation folds of the development clips
+//! `reproduce`), and `best`, the recipe tuned on the cross-validation folds of the development clips
 //! (docs/results/best-preset.md holds the measurements that chose it).
 
 use std::fmt;
