@@ -100,6 +100,19 @@ pub enum AudioError {
         /// The duration the file holds.
         held_seconds: f64,
     },
+    /// Float samples that are NaN or infinite: the file is corrupt (resampling and the front end
+    /// would turn them into NaN features).
+    #[error(
+        "{path}: {count} samples are not finite numbers (NaN or infinite), the first at frame {first}"
+    )]
+    NonFinite {
+        /// The file.
+        path: PathBuf,
+        /// How many samples (after down-mixing) are not finite.
+        count: u64,
+        /// The first such frame.
+        first: u64,
+    },
     /// The file holds no samples.
     #[error("{path}: no audio samples")]
     Empty {

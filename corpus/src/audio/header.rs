@@ -219,22 +219,30 @@ impl Header {
         }
         let width = self.sample.bytes() as usize;
         let channels = usize::from(self.channels);
-        let inv = 1.0 / channels as f32;
-        let out = data
+        let inv = 1.0 / channels as f64;
+        let out: Vec<f32> = data
             .chunks_exact(self.frame_bytes as usize)
             .map(|frame| {
                 if channels == 1 {
                     self.sample.decode(frame)
                 } else {
-                    frame
+                    // summed in f64: the mean of finite f32 values is a finite f32
+                    let sum: f64 = frame
                         .chunks_exact(width)
                         .take(channels)
-                        .map(|s| self.sample.decode(s))
-                        .sum::<f32>()
-                        * inv
+                        .map(|s| f64::from(self.sample.decode(s)))
+                        .sum();
+                    (sum * inv) as f32
                 }
             })
             .collect();
+        if let Some(first) = out.iter().position(|x| !x.is_finite()) {
+            return Err(AudioError::NonFinite {
+                path: path.to_path_buf(),
+                count: out.iter().filter(|x| !x.is_finite()).count() as u64,
+                first: first as u64,
+            });
+        }
         Ok(out)
     }
 }

@@ -236,7 +236,7 @@ pub fn load_mono_with(
 
 /// Resamples mono `samples` from `from` Hz to `to` Hz with rubato's synchronous FFT
 /// resampler (band-limited; the startup delay is trimmed, so the output is aligned
-/// with the input and holds `ceil(len * to / from)` samples).
+/// with the input and holds `ceil(len * to / from)` samples). Non-finite samples are an error.
 pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
     if from == to {
         return Ok(samples.to_vec());
@@ -246,6 +246,13 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String>
     }
     if from == 0 || to == 0 {
         return Err(format!("cannot resample {from} Hz -> {to} Hz"));
+    }
+    // rubato panics on a NaN spectrum (found by fuzz/: a float WAV holding NaN)
+    if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
+        return Err(format!(
+            "sample {i} is not a finite number ({})",
+            samples[i]
+        ));
     }
     let input = vec![samples.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>()];
     let adapter =

@@ -366,3 +366,41 @@ fn hound_written_files_read_back() {
     write_wav_mono(&p, WavData::Float32(&[0.25, -0.75]), 44100).unwrap();
     assert_eq!(load_mono(&p, 44100).unwrap(), vec![0.25, -0.75]);
 }
+
+#[test]
+fn non_finite_float_samples_are_an_error() {
+    // found by fuzz/wav: a NaN in a float WAV made rubato panic while resampling
+    let t = Tmp::new();
+    let data: Vec<u8> = [0.5f32, f32::NAN, f32::INFINITY, 0.25]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let p = t.file("nan.wav", &wav(3, 1, 44100, 32, 4, 16, &data));
+    let e = load_mono(&p, 22050).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AudioError::NonFinite {
+                count: 2,
+                first: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("nan.wav") && e.to_string().contains("NaN"),
+        "{e}"
+    );
+    assert!(resample(&[0.0, f32::NAN], 44100, 22050).is_err());
+    // the mean of two channels at f32::MAX is f32::MAX, not infinity
+    let big: Vec<u8> = [f32::MAX, f32::MAX]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let p = t.file("big.au", &au(6, 8000, 2, 8, &big));
+    assert_eq!(
+        decode(&p, &Limits::default()).unwrap().samples,
+        vec![f32::MAX]
+    );
+}
