@@ -100,7 +100,11 @@ fuzz_target!(|t: Tree| {
     let _ = track_key_of(&t.list_entry);
     let tmp = tempfile::Builder::new()
         .prefix("discover-")
-        .tempdir_in(if Path::new("/dev/shm").is_dir() { "/dev/shm" } else { "/tmp" })
+        .tempdir_in(if Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
         .expect("temporary folder");
     build(tmp.path(), &t);
     let Ok(ds) = Dataset::discover(tmp.path()) else {
