@@ -24,8 +24,8 @@ for t in "${targets[@]}"; do
         "${extra[@]}" >"$corpus/logs/$t.log" 2>&1
     rc=$?
     log="$corpus/logs/$t.log"
-    runs=$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$')
-    peak=$(grep -oE '^stat::peak_rss_mb: [0-9]+' "$log" | grep -oE '[0-9]+$')
+    runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
+    peak=$(grep -oE '^stat::peak_rss_mb: *[0-9]+' "$log" | grep -oE '[0-9]+$')
     done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log")
     wall=$(grep -E 'Elapsed \(wall clock\)' "$log" | awk '{print $NF}')
     crashes=$(find "artifacts/$t" -type f 2>/dev/null | wc -l)
