@@ -14,6 +14,9 @@ use super::limits::Limits;
 /// header; 1 % of a 30 s clip is 0.3 s, while a 30 s header over 10 s of audio is refused.
 pub const TRUNCATION_TOLERANCE: f64 = 0.01;
 
+/// Bytes of sample data read and decoded at a time.
+const READ_CHUNK: usize = 1 << 16;
+
 /// One stored sample's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sample {
@@ -180,8 +183,8 @@ impl Header {
     }
 
     /// Reads the planned frames from `r` and averages each frame's channels: mono samples.
-    /// Allocates `frames * frame_bytes` bytes (which the file holds, and within the limits) and
-    /// `frames` samples.
+    /// Allocates the `frames` output samples (which the file holds, within the limits) and a
+    /// read buffer of at most [`READ_CHUNK`] bytes.
     pub(crate) fn read_mono<R: Read + Seek>(
         &self,
         r: &mut R,
@@ -197,32 +200,31 @@ impl Header {
             seconds: frames as f64 / f64::from(self.sample_rate),
             limit: f64::INFINITY,
         };
-        let len = frames.checked_mul(self.frame_bytes).ok_or_else(too_big)?;
-        let len = usize::try_from(len).map_err(|_| too_big())?;
+        let n = usize::try_from(frames).map_err(|_| too_big())?;
+        let mut out: Vec<f32> = Vec::new();
+        out.try_reserve_exact(n).map_err(|_| too_big())?;
         r.seek(SeekFrom::Start(self.data_offset)).map_err(io)?;
-        let mut data = Vec::new();
-        data.try_reserve_exact(len).map_err(|_| too_big())?;
-        r.by_ref()
-            .take(len as u64)
-            .read_to_end(&mut data)
-            .map_err(io)?;
-        if data.len() < len {
-            // the file shrank since its length was read
-            return Err(io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!(
-                    "expected {len} bytes of samples from byte {}, read {}",
-                    self.data_offset,
-                    data.len()
-                ),
-            )));
-        }
+        let frame_bytes = self.frame_bytes as usize;
+        let per_chunk = (READ_CHUNK / frame_bytes).max(1);
+        let mut buf = vec![0u8; per_chunk.min(n) * frame_bytes];
         let width = self.sample.bytes() as usize;
         let channels = usize::from(self.channels);
         let inv = 1.0 / channels as f64;
-        let out: Vec<f32> = data
-            .chunks_exact(self.frame_bytes as usize)
-            .map(|frame| {
+        while out.len() < n {
+            let k = per_chunk.min(n - out.len());
+            let chunk = &mut buf[..k * frame_bytes];
+            r.read_exact(chunk).map_err(|e| {
+                // the file shrank since its length was read
+                io(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "reading frame {} of {n} (from byte {}): {e}",
+                        out.len(),
+                        self.data_offset
+                    ),
+                ))
+            })?;
+            out.extend(chunk.chunks_exact(frame_bytes).map(|frame| {
                 if channels == 1 {
                     self.sample.decode(frame)
                 } else {
@@ -234,8 +236,8 @@ impl Header {
                         .sum();
                     (sum * inv) as f32
                 }
-            })
-            .collect();
+            }));
+        }
         if let Some(first) = out.iter().position(|x| !x.is_finite()) {
             return Err(AudioError::NonFinite {
                 path: path.to_path_buf(),

@@ -404,3 +404,31 @@ fn non_finite_float_samples_are_an_error() {
         vec![f32::MAX]
     );
 }
+
+#[test]
+fn long_files_are_read_in_chunks_with_every_frame_in_place() {
+    // stereo 24-bit (6-byte frames, not a divisor of the 64 KB read chunk), 25 000 frames
+    let t = Tmp::new();
+    let n = 25_000u32;
+    let mut data = Vec::new();
+    for i in 0..n {
+        let v = (i as i32 % 4096 - 2048) << 8; // left channel; right is its negation
+        data.extend_from_slice(&v.to_le_bytes()[1..]);
+        data.extend_from_slice(&(-v).to_le_bytes()[1..]);
+    }
+    let p = t.file("long24.wav", &wav(1, 2, 8000, 24, 6, n * 6, &data));
+    let d = decode(&p, &Limits::default()).unwrap();
+    assert_eq!(d.samples.len(), n as usize);
+    assert!(d.samples.iter().all(|&x| x == 0.0));
+    // mono: the values themselves
+    let mono: Vec<u8> = data.chunks_exact(6).flat_map(|f| f[..3].to_vec()).collect();
+    let p = t.file("long24m.wav", &wav(1, 1, 8000, 24, 3, n * 3, &mono));
+    let d = decode(&p, &Limits::default()).unwrap();
+    for (i, &x) in d.samples.iter().enumerate() {
+        assert_eq!(
+            x,
+            (i as i32 % 4096 - 2048) as f32 / 8_388_608.0,
+            "frame {i}"
+        );
+    }
+}
