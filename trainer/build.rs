@@ -1,7 +1,8 @@
 //! Derives the feature cache's code version from the source of everything that shapes a cached
-//! log-mel segment: infer-core's front end, and the trainer's decoding, resampling, segmentation,
-//! waveform augmentation and cache format. Any edit to one of these files changes the version,
-//! and with it every cache key, so a stale cache entry is never read (`cache::CODE_VERSION`).
+//! log-mel segment: infer-core's front end, the corpus crate's decoding, resampling and discovery,
+//! and the trainer's segmentation, waveform augmentation and cache format. Any edit to one of
+//! these files changes the version, and with it every cache key, so a stale cache entry is never
+//! read (`cache::CODE_VERSION`).
 
 use std::path::Path;
 
@@ -13,13 +14,19 @@ const SOURCES: &[&str] = &[
     "infer-core/src/filterbank.rs",
     "infer-core/src/frontend.rs",
     "infer-core/src/window.rs",
-    "trainer/src/audio.rs",
+    "corpus/src/audio/au.rs",
+    "corpus/src/audio/error.rs",
+    "corpus/src/audio/header.rs",
+    "corpus/src/audio/limits.rs",
+    "corpus/src/audio/mod.rs",
+    "corpus/src/audio/wav.rs",
+    "corpus/src/audio/write.rs",
+    "corpus/src/dataset.rs",
+    "corpus/src/fsio.rs",
     "trainer/src/cache/entry.rs",
     "trainer/src/cache/key.rs",
     "trainer/src/cache/mod.rs",
     "trainer/src/cache/set.rs",
-    "trainer/src/dataset.rs",
-    "trainer/src/fsio.rs",
     "trainer/src/progress.rs",
     "trainer/src/segment.rs",
     "trainer/src/augment/grammar.rs",

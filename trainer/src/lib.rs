@@ -5,10 +5,11 @@
 //! below (`trainer/tests/layers.rs` checks it; `docs/architecture.md` draws it).
 
 // ---- 1. foundations: the allocator, files, audio, numbers ----
+// Decoding, discovery and atomic writes live in the Burn-free `tinygenre-corpus` crate (so they
+// build in seconds and can be fuzzed); their old paths stay.
+pub use tinygenre_corpus::{audio, dataset, fsio};
 pub mod alloc;
-pub mod audio;
 pub mod backend;
-pub mod fsio;
 pub mod metrics;
 pub mod npy;
 pub mod progress;
@@ -17,7 +18,6 @@ pub mod shard;
 
 // ---- 2. data on disk: datasets, splits, the feature cache, the synthetic set ----
 pub mod cache;
-pub mod dataset;
 pub mod split;
 pub mod synth;
 

@@ -15,6 +15,11 @@ static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Longest audio clip any command reads, in seconds; longer files are refused from their
+    /// header, before they are decoded (sample rates must be 8..192 kHz, channels 1..8).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 600.0,
+          value_parser = trainer::audio::parse_max_seconds)]
+    max_duration: f64,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +55,10 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     trainer::alloc::keep_freed_memory();
     let cli = Cli::parse();
+    let limits = trainer::audio::Limits::DEFAULT.with_max_seconds(cli.max_duration);
+    if trainer::audio::Limits::set_process_default(limits).is_err() {
+        anyhow::bail!("audio limits were set twice");
+    }
     match cli.command {
         Command::Features(a) => cli::features::run(a),
         Command::Synth(a) => cli::synth::run(a),

@@ -176,9 +176,14 @@ impl Dataset {
     /// Finds the genre folders under `root` (see the module docs for the layouts),
     /// checks every audio file's header, and numbers the readable tracks.
     ///
-    /// Unreadable files are skipped with one warning line each on stderr; a dataset
-    /// with no readable file is an error.
+    /// Unreadable files (and files outside [`audio::Limits::process_default`]) are skipped with
+    /// one warning line each on stderr; a dataset with no readable file is an error.
     pub fn discover(root: &Path) -> Result<Dataset, DatasetError> {
+        Dataset::discover_with(root, &audio::Limits::process_default())
+    }
+
+    /// [`Dataset::discover`] with every header checked against `limits`.
+    pub fn discover_with(root: &Path, limits: &audio::Limits) -> Result<Dataset, DatasetError> {
         if !root.is_dir() {
             return Err(DatasetError::RootMissing(root.to_path_buf()));
         }
@@ -209,7 +214,7 @@ impl Dataset {
                 continue;
             };
             for path in files {
-                match audio::probe(path) {
+                match audio::probe_with(path, limits) {
                     Ok(info) => {
                         let stem = path
                             .file_stem()
