@@ -131,9 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let clips = if args.synthetic {
         let n = args.clips.unwrap_or(10);
-        let seconds = args
-            .seconds
-            .unwrap_or(if args.stream { 8.0 } else { 3.0 });
+        let seconds = args.seconds.unwrap_or(if args.stream { 8.0 } else { 3.0 });
         (0..n)
             .map(|i| {
                 let g = i % GTZAN_GENRES.len();

@@ -228,7 +228,8 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
 mod tests {
     use super::*;
 
-    const OUT: &str = "tinygenre-live 3 model_bytes=9 sample_rate=22050 chunk=1024 segment_samples=66150
+    const OUT: &str =
+        "tinygenre-live 3 model_bytes=9 sample_rate=22050 chunk=1024 segment_samples=66150
 calibration insns=4000000 ticks=100001 insns_per_tick=40
 clip 0 samples=2048 clock_hz=168000000 queue_frames=8 hop_frames=32 smoothing=4
 cost 0 0 fe=100 cnn=

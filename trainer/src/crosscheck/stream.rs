@@ -200,23 +200,35 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
         bail!("no clips to cross-check");
     }
     if let Some(c) = clips.iter().find(|c| c.samples.len() > MAX_LIVE_SAMPLES) {
-        bail!("clip {}: longer than the live firmware's 10 minutes", c.name);
+        bail!(
+            "clip {}: longer than the live firmware's 10 minutes",
+            c.name
+        );
     }
     let bytes = std::fs::read(&opts.model)
         .with_context(|| format!("reading model {}", opts.model.display()))?;
     let model = Model::from_bytes(&bytes)
         .with_context(|| format!("{}: not a valid model", opts.model.display()))?;
     if model.precision() != Precision::Int8 {
-        bail!("{}: the firmware runs int8 models only", opts.model.display());
+        bail!(
+            "{}: the firmware runs int8 models only",
+            opts.model.display()
+        );
     }
     let n = model.classes().len();
     if let Some(c) = clips.iter().find(|c| c.genre.is_some_and(|g| g >= n)) {
-        bail!("clip {}: genre index out of the model's {n} classes", c.name);
+        bail!(
+            "clip {}: genre index out of the model's {n} classes",
+            c.name
+        );
     }
     let elf = device::build_firmware_bin(&opts.firmware_dir, Some(&opts.model), "live")?;
     let sizes = device::elf_sizes(&elf)?;
     if sizes.allocator_linked {
-        bail!("{}: an allocator is linked into the firmware", elf.display());
+        bail!(
+            "{}: an allocator is linked into the firmware",
+            elf.display()
+        );
     }
     let tmp;
     let work_dir = match &opts.work_dir {
@@ -267,7 +279,10 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
         );
     }
 
-    let label = |c: Option<usize>| c.and_then(|c| model.classes().get(c)).map(|s| s.to_string());
+    let label = |c: Option<usize>| {
+        c.and_then(|c| model.classes().get(c))
+            .map(|s| s.to_string())
+    };
     let mut r = StreamReport {
         model: opts.model.display().to_string(),
         clips: clips.len(),
@@ -307,8 +322,10 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
             if dh == hh {
                 same += 1;
             } else if r.mismatches.len() < 20 {
-                r.mismatches
-                    .push(format!("{} hop {}: device {dh:?} host {hh:?}", clip.name, dh.index));
+                r.mismatches.push(format!(
+                    "{} hop {}: device {dh:?} host {hh:?}",
+                    clip.name, dh.index
+                ));
             }
         }
         r.same_track_clips += usize::from(d.track == h.track);
@@ -324,7 +341,10 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
         let s = &d.schedule;
         r.hops += d.hops.len();
         r.bit_identical_hops += same;
-        r.duty_ppm_range = (r.duty_ppm_range.0.min(s.duty_ppm), r.duty_ppm_range.1.max(s.duty_ppm));
+        r.duty_ppm_range = (
+            r.duty_ppm_range.0.min(s.duty_ppm),
+            r.duty_ppm_range.1.max(s.duty_ppm),
+        );
         r.worst_hop_latency_us = r.worst_hop_latency_us.max(s.worst_hop_latency_us);
         r.overruns += s.chunk_overruns + s.queue_overruns;
         r.max_queue = r.max_queue.max(s.max_queue);
