@@ -214,7 +214,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The firmware's sample rate and DMA half-buffer (live protocol 2).
+/// The firmware's sample rate and DMA half-buffer (live protocols 2 and 3).
 const LIVE_SAMPLE_RATE: u32 = 22_050;
 const LIVE_CHUNK: u32 = 1024;
 
