@@ -5,7 +5,9 @@
 //! finished hop is reported to a callback as a [`Hop`]: the raw logits, the smoothed
 //! posterior (the mean of the softmax posteriors of the last `smoothing` hops, as TFLM's
 //! `RecognizeCommands` averages), and the [`Decision`] (the genre with the largest smoothed
-//! posterior, or [`Decision::Undecided`] below the threshold). No heap, no panics.
+//! posterior, or [`Decision::Undecided`] below the threshold). [`Classifier::track`] gives the
+//! genre so far: the mean of every hop's own posterior since the start (one running sum). No
+//! heap, no panics.
 //!
 //! Two modes ([`Mode`]):
 //! - **Segment**: the study's non-overlapping windows of the model's `segment_samples` (3 s):
