@@ -1,6 +1,8 @@
 //! Continuous mode on real clips: per clip, the top-1 agreement of every continuous hop with
-//! window-by-window inference on the same window, and the track decision of the smoothed
-//! stream (the majority of its hops' decisions) beside the study's segment vote; optionally
+//! window-by-window inference on the same window, and three track decisions of the stream
+//! beside the study's segment vote: the majority of its hops' (smoothed) decisions, the
+//! classifier's own `track` (the mean of every hop's unsmoothed posterior, what a device keeps
+//! in one running sum) and, for comparison, the mean of the smoothed posteriors; optionally
 //! checks the firmware's live-mode output (`out.txt`) bit for bit against the host, and
 //! replays its per-chunk costs through `infer_core::realtime` (the device's schedule: duty
 //! cycle, latencies, overruns), printing a `summary` line per clip (and, with `--latencies`,
@@ -102,9 +104,12 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let (mut agree_all, mut total_all) = (0usize, 0usize);
     let (mut seg_right, mut stream_right, mut tracks) = (0usize, 0usize, 0usize);
+    let (mut mean_right, mut smooth_mean_right) = (0usize, 0usize);
     let mut host_lines: Vec<Vec<HostHop>> = Vec::new();
-    println!("clip | hops compared | top-1 agreement | segment vote | stream vote | truth");
-    println!("---|---:|---:|---|---|---");
+    println!(
+        "clip | hops compared | top-1 agreement | segment vote | stream vote | mean posterior | truth"
+    );
+    println!("---|---:|---:|---|---|---|---");
     for file in files {
         let path = Path::new(file);
         let pcm = read_pcm(path)?;
@@ -115,9 +120,13 @@ fn main() -> Result<(), Box<dyn Error>> {
             .and_then(|g| model.classes().iter().position(|c| *c == g));
         // continuous, in the firmware's 1024-sample chunks
         let mut hops = Vec::new();
+        let mut smooth_sum = vec![0.0f64; classes];
         let mut c = Box::new(Classifier::<i8>::new(&model, ClassifierConfig::CONTINUOUS)?);
         for part in pcm.chunks(1024) {
             c.push_i16(part, |h| {
+                for (s, &p) in smooth_sum.iter_mut().zip(h.posterior) {
+                    *s += f64::from(p);
+                }
                 hops.push(HostHop {
                     index: h.index,
                     start: h.start_sample,
@@ -131,6 +140,12 @@ fn main() -> Result<(), Box<dyn Error>> {
                 })
             })?;
         }
+        let mut mean = vec![0.0f32; classes];
+        let track = match c.track(&mut mean) {
+            Decision::Genre(g) => Some(g),
+            Decision::Undecided => None,
+        };
+        let smooth_track = (!hops.is_empty()).then(|| argmax(&smooth_sum));
         // window by window on the same windows
         let mut logits = vec![0i8; classes];
         let (mut agree, mut total) = (0, 0);
@@ -160,10 +175,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
         let label = |v: Option<usize>| v.map_or("-", |i| model.classes()[i]);
         println!(
-            "{name} | {total} | {:.1} % | {} | {} | {}",
+            "{name} | {total} | {:.1} % | {} | {} | {} | {}",
             100.0 * agree as f64 / total.max(1) as f64,
             label(seg_vote),
             label(stream_vote),
+            label(track),
             label(truth)
         );
         agree_all += agree;
@@ -172,6 +188,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             tracks += 1;
             seg_right += usize::from(seg_vote == truth);
             stream_right += usize::from(stream_vote == truth);
+            mean_right += usize::from(track == truth);
+            smooth_mean_right += usize::from(smooth_track == truth);
         }
         host_lines.push(hops);
     }
@@ -180,10 +198,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         100.0 * agree_all as f64 / total_all.max(1) as f64
     );
     if tracks > 0 {
+        let acc = |n: usize| n as f64 / tracks as f64;
         println!(
-            "track accuracy: segment vote {seg_right} of {tracks} = {:.3}, smoothed stream vote {stream_right} of {tracks} = {:.3}",
-            seg_right as f64 / tracks as f64,
-            stream_right as f64 / tracks as f64
+            "track accuracy: segment vote {seg_right} of {tracks} = {:.3}, smoothed stream vote {stream_right} of {tracks} = {:.3}, mean posterior (Classifier::track) {mean_right} of {tracks} = {:.3}, mean smoothed posterior {smooth_mean_right} of {tracks} = {:.3}",
+            acc(seg_right),
+            acc(stream_right),
+            acc(mean_right),
+            acc(smooth_mean_right)
         );
     }
     if let Some(out) = firmware {
@@ -193,7 +214,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The firmware's sample rate and DMA half-buffer (live protocol 2).
+/// The firmware's sample rate and DMA half-buffer (live protocols 2 and 3).
 const LIVE_SAMPLE_RATE: u32 = 22_050;
 const LIVE_CHUNK: u32 = 1024;
 

@@ -5,7 +5,9 @@
 //! finished hop is reported to a callback as a [`Hop`]: the raw logits, the smoothed
 //! posterior (the mean of the softmax posteriors of the last `smoothing` hops, as TFLM's
 //! `RecognizeCommands` averages), and the [`Decision`] (the genre with the largest smoothed
-//! posterior, or [`Decision::Undecided`] below the threshold). No heap, no panics.
+//! posterior, or [`Decision::Undecided`] below the threshold). [`Classifier::track`] gives the
+//! genre so far: the mean of every hop's own posterior since the start (one running sum). No
+//! heap, no panics.
 //!
 //! Two modes ([`Mode`]):
 //! - **Segment**: the study's non-overlapping windows of the model's `segment_samples` (3 s):
@@ -280,6 +282,7 @@ impl<'m, A: Act, S: BorrowMut<LogMelStream>, E: BorrowMut<Executor<A>>> Classifi
                 hops: 0,
                 raw: [A::default(); MAX_CLASSES],
                 posterior: [0.0; MAX_CLASSES],
+                track: [0.0; MAX_CLASSES],
             },
             seg_samples,
             seg_left: seg_samples,
@@ -306,6 +309,18 @@ impl<'m, A: Act, S: BorrowMut<LogMelStream>, E: BorrowMut<Executor<A>>> Classifi
     /// Hops reported since the start (or the last reset).
     pub fn hops(&self) -> u64 {
         self.post.hops
+    }
+
+    /// The genre so far: the mean of every hop's own (unsmoothed) softmax posterior since the
+    /// start (or the last reset), written into `mean` (`[n_classes]`; a shorter slice gets the
+    /// first classes, a longer one keeps the rest), and its decision: the class with the
+    /// largest mean when it reaches the threshold, [`Decision::Undecided`] before the first
+    /// hop. The device keeps one running sum (`n_classes` f32) and adds each hop's posterior
+    /// in order, so the host's and the device's means are the same bits. Over a whole clip
+    /// this is the track's mean posterior, the usual track-level aggregate of window scores
+    /// (the majority of the hops' decisions is the other).
+    pub fn track(&self, mean: &mut [f32]) -> Decision {
+        self.post.track(mean)
     }
 
     /// Starts again as if new: front end, executor, smoothing history and counters.

@@ -365,3 +365,41 @@ fn float_model_in_the_firmware_is_a_reported_error() {
         Ok(_) => panic!("the firmware ran a float model"),
     }
 }
+
+/// `trainer crosscheck --stream`, short: two 6 s synthetic clips through the firmware's `live`
+/// binary with the shipped model (continuous `Classifier`, 1024-sample chunks, 168 MHz): every
+/// hop and each clip's track decision bit-identical to the host's, no overrun, and the flash
+/// within 160 KiB.
+#[test]
+fn live_firmware_hops_are_bit_identical_to_the_host_classifier() {
+    if !qemu_or_skip() {
+        return;
+    }
+    let model = device::repo_root().join("models/genre-int8.postcard");
+    let clips: Vec<LabeledClip> = [2usize, 9]
+        .iter()
+        .map(|&g| LabeledClip {
+            name: format!("synthetic{g}"),
+            genre: Some(g),
+            samples: crosscheck::to_i16(&synth::render_clip(g, 6.0, 3000 + g as u64)),
+        })
+        .collect();
+    let report = crosscheck::run_stream(&clips, &crosscheck::StreamOptions::new(model))
+        .expect("stream cross-check runs");
+    println!("{}", report.summary());
+    assert_eq!(report.clips, 2);
+    // the first hop 163 frames (3.78 s) in, then one every 32 frames (0.743 s): 3 per 6 s clip
+    assert_eq!(report.hops, 6);
+    assert!(report.identical(), "{:?}", report.mismatches);
+    assert_eq!(report.same_decision_hops, 6);
+    assert!(report.per_clip.iter().all(|c| c.track.is_some()));
+    assert_eq!(report.overruns, 0);
+    assert!((1..1_000_000).contains(&report.duty_ppm_range.0));
+    assert!(report.worst_hop_latency_us > 0);
+    assert!(
+        report.flash_bytes <= 160 * 1024,
+        "{} B of flash",
+        report.flash_bytes
+    );
+    assert!(report.peak_stack_bytes <= 64 * 1024);
+}

@@ -173,7 +173,7 @@ pub fn carve_valid(
         .collect();
     let mut order: Vec<usize> = (0..train.len()).collect();
     order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(
-        seed ^ 0x5EED_0F_7A11D,
+        seed ^ 0x5EE_D0F7_A11D,
     ));
     order.sort_by(|&a, &b| {
         let rem = |g: usize| train[g].len() as f64 * f - take[g] as f64;

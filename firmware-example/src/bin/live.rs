@@ -44,8 +44,8 @@ mod model {
 }
 
 /// Output protocol version written on the first line of `out.txt` (2: per-chunk costs, the
-/// schedule replayed on the host).
-const PROTOCOL: u32 = 2;
+/// schedule replayed on the host; 3: the clip's track decision, `track=`, on its `end` line).
+const PROTOCOL: u32 = 3;
 /// Sample rate of the clips and of the modelled microphone.
 const SAMPLE_RATE: u32 = 22_050;
 /// Samples per DMA half-buffer.
@@ -356,6 +356,8 @@ fn live_clip(
             busy_at_hop = busy;
         }
     }
+    let mut mean = [0.0f32; MAX_CLASSES];
+    let track = clf.track(&mut mean);
     out.line(|l| {
         l.s("end ")
             .u(idx as u64)
@@ -364,7 +366,9 @@ fn live_clip(
             .s(" hops=")
             .u(clf.hops())
             .s(" busy_insns=")
-            .u(busy);
+            .u(busy)
+            .s(" track=");
+        decision(l, track);
     })?;
     Ok(clf.hops())
 }
@@ -400,10 +404,7 @@ fn hop_line(l: &mut Line, idx: usize, r: &HopRec, insns: u64) {
         .s(" start=")
         .u(r.start)
         .s(" class=");
-    match r.decision {
-        Decision::Genre(g) => l.u(g as u64),
-        Decision::Undecided => l.s("-1"),
-    };
+    decision(l, r.decision);
     l.s(" top1=")
         .u(r.top1 as u64)
         .s(" insns=")
@@ -422,6 +423,14 @@ fn hop_line(l: &mut Line, idx: usize, r: &HopRec, insns: u64) {
         }
         l.hex8(v);
     }
+}
+
+/// A decision as a class index, `-1` when undecided.
+fn decision(l: &mut Line, d: Decision) {
+    match d {
+        Decision::Genre(g) => l.u(g as u64),
+        Decision::Undecided => l.s("-1"),
+    };
 }
 
 fn parse_u64(s: &[u8]) -> Option<u64> {

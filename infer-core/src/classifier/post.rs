@@ -52,6 +52,9 @@ pub(super) struct Post<A> {
     pub(super) hops: u64,
     pub(super) raw: [A; MAX_CLASSES],
     pub(super) posterior: [f32; MAX_CLASSES],
+    /// The sum of every reported hop's own (unsmoothed) softmax posterior since the start, in
+    /// hop order: the clip's mean posterior is this over `hops`.
+    pub(super) track: [f32; MAX_CLASSES],
 }
 
 impl<A: Act> Post<A> {
@@ -61,6 +64,30 @@ impl<A: Act> Post<A> {
         self.skip = 0;
         self.dense = 0;
         self.hops = 0;
+        self.track = [0.0; MAX_CLASSES];
+    }
+
+    /// The mean of every hop's own softmax posterior so far into `out` (`[n_classes]`, or
+    /// shorter), and the decision it makes: the genre with the largest mean (the first on
+    /// ties; the threshold applies), [`Decision::Undecided`] before the first hop.
+    pub(super) fn track(&self, out: &mut [f32]) -> Decision {
+        let n = self.n_classes;
+        // a u32 count: its conversion is one instruction on the device (u64's is a routine)
+        let hops = u32::try_from(self.hops).unwrap_or(u32::MAX);
+        if hops == 0 {
+            out.fill(0.0);
+            return Decision::Undecided;
+        }
+        let inv = 1.0 / hops as f32;
+        for (o, &s) in out.iter_mut().zip(self.track.iter().take(n)) {
+            *o = s * inv;
+        }
+        let sums = self.track.get(..n).unwrap_or(&[]);
+        let best = argmax(sums);
+        match sums.get(best) {
+            Some(&s) if s * inv >= self.threshold => Decision::Genre(best),
+            _ => Decision::Undecided,
+        }
     }
 
     /// One dense output: reports it as a hop if it is one.
@@ -88,6 +115,9 @@ impl<A: Act> Post<A> {
         }
         if let (Some(slot), Some(real)) = (self.history.get_mut(self.next), real.get(..n)) {
             softmax(real, slot.get_mut(..n).unwrap_or(&mut []));
+            for (t, &p) in self.track.iter_mut().zip(slot.iter().take(n)) {
+                *t += p;
+            }
         }
         self.next = (self.next + 1) % self.smoothing;
         self.filled = (self.filled + 1).min(self.smoothing);

@@ -403,3 +403,51 @@ fn smoothing_hop_and_threshold() {
         assert_eq!(s.decision, want);
     }
 }
+
+#[test]
+fn track_is_the_mean_of_the_hops_own_posteriors() {
+    let model = Model::from_bytes(INT8).unwrap();
+    let n = model.classes().len();
+    let pcm = music(12, 9 * 22050);
+    let raw = run::<i8>(
+        &model,
+        ClassifierConfig {
+            smoothing: 1,
+            ..ClassifierConfig::CONTINUOUS
+        },
+        &pcm,
+        1024,
+    );
+    assert!(raw.len() >= 6, "{} hops", raw.len());
+    let mut c =
+        std::boxed::Box::new(Classifier::<i8>::new(&model, ClassifierConfig::CONTINUOUS).unwrap());
+    let mut mean = vec![1.0f32; n];
+    assert_eq!(c.track(&mut mean), Decision::Undecided);
+    assert!(mean.iter().all(|&m| m == 0.0));
+    let mut decided = 0;
+    for part in pcm.chunks(1024) {
+        c.push_i16(part, |_| {}).unwrap();
+        let k = c.hops() as usize;
+        let d = c.track(&mut mean);
+        if k == 0 {
+            assert_eq!(d, Decision::Undecided);
+            continue;
+        }
+        // the running sum in hop order, over the count: the smoothing does not enter
+        let mut want = vec![0.0f32; n];
+        for r in &raw[..k] {
+            for (w, &b) in want.iter_mut().zip(&r.posterior) {
+                *w += f32::from_bits(b);
+            }
+        }
+        for w in want.iter_mut() {
+            *w *= 1.0 / k as f32;
+        }
+        assert_eq!(mean, want);
+        assert_eq!(d, Decision::Genre(argmax(&want)));
+        decided += 1;
+    }
+    assert!(decided > 0);
+    c.reset();
+    assert_eq!(c.track(&mut mean), Decision::Undecided);
+}

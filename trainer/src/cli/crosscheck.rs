@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 
 use crate::audio;
 use crate::crosscheck::testmodel::{self, TestModelSpec};
-use crate::crosscheck::{self, LabeledClip, Options, to_i16};
+use crate::crosscheck::{self, LabeledClip, Options, StreamOptions, to_i16};
 use crate::dataset::{Dataset, GTZAN_GENRES};
 use crate::synth;
 
@@ -15,7 +15,9 @@ const EXAMPLES: &str = "\
 Examples:
   trainer crosscheck --model models/baseline-synth-int8.postcard --synthetic --clips 100
   trainer crosscheck --model models/baseline-synth-int8.postcard --data /data/gtzan-dev --out report.json
-  trainer crosscheck --test-model small --synthetic --clips 10 --seconds 3";
+  trainer crosscheck --test-model small --synthetic --clips 10 --seconds 3
+  trainer crosscheck --stream --model models/genre-int8.postcard --data /data/gtzan-dev --clips 10
+  trainer crosscheck --stream --model models/genre-int8.postcard --synthetic --clips 2 --seconds 6";
 
 /// Which deterministic test model to build (no training needed).
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -52,9 +54,10 @@ pub struct Args {
     /// Number of clips (dataset: the first N tracks in order; default all of them).
     #[arg(long)]
     pub clips: Option<usize>,
-    /// Length of each synthetic clip in seconds (whole 3 s segments are checked).
-    #[arg(long, default_value_t = 3.0)]
-    pub seconds: f32,
+    /// Length of each synthetic clip in seconds (whole 3 s segments are checked; default 3, with
+    /// --stream 8).
+    #[arg(long)]
+    pub seconds: Option<f32>,
     /// Dataset clips: keep at most this many seconds from the start of each (the firmware
     /// takes at most 60 s).
     #[arg(long, default_value_t = 60.0)]
@@ -71,6 +74,17 @@ pub struct Args {
     /// Write the report as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Continuous mode: the firmware's `live` binary (1024-sample chunks at --clock-hz) against
+    /// the host's `Classifier`, hop by hop; the schedule (duty cycle, latency, overruns) is
+    /// replayed from the firmware's per-chunk costs.
+    #[arg(long)]
+    pub stream: bool,
+    /// With --stream: the stated core clock in Hz.
+    #[arg(long, default_value_t = 168_000_000, requires = "stream")]
+    pub clock_hz: u64,
+    /// With --stream: frames the queue between front end and CNN holds (1..=32).
+    #[arg(long, default_value_t = 8, requires = "stream")]
+    pub queue_frames: u32,
 }
 
 /// Entry point.
@@ -117,10 +131,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let clips = if args.synthetic {
         let n = args.clips.unwrap_or(10);
+        let seconds = args.seconds.unwrap_or(if args.stream { 8.0 } else { 3.0 });
         (0..n)
             .map(|i| {
                 let g = i % GTZAN_GENRES.len();
-                let x = synth::render_clip(g, args.seconds, args.seed.wrapping_add(i as u64));
+                let x = synth::render_clip(g, seconds, args.seed.wrapping_add(i as u64));
                 LabeledClip {
                     name: format!("synthetic.{}.{i:04}", GTZAN_GENRES[g]),
                     genre: class_of(GTZAN_GENRES[g]),
@@ -139,7 +154,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("loading {}", t.path.display()))?;
             let mut samples = to_i16(&x);
             let keep = (args.max_seconds.max(0.0) * crosscheck::SAMPLE_RATE as f32) as usize;
-            samples.truncate(keep.min(crosscheck::MAX_CLIP_SAMPLES));
+            let limit = if args.stream {
+                crosscheck::stream::MAX_LIVE_SAMPLES
+            } else {
+                crosscheck::MAX_CLIP_SAMPLES
+            };
+            samples.truncate(keep.min(limit));
             clips.push(LabeledClip {
                 name: t.name.clone(),
                 genre: class_of(&ds.genres[t.genre]),
@@ -152,6 +172,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("no clips to cross-check");
     }
 
+    if args.stream {
+        return run_stream(&args, &clips, model, work_dir);
+    }
     let opts = Options {
         model: Some(model),
         float_model,
@@ -170,6 +193,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!(
             "device and host int8 outputs differ on {:.2} % of segments",
             100.0 - report.bit_identical_pct.unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
+
+/// `--stream`: the live firmware against the host's `Classifier`.
+fn run_stream(
+    args: &Args,
+    clips: &[LabeledClip],
+    model: PathBuf,
+    work_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let opts = StreamOptions {
+        work_dir: Some(work_dir),
+        clock_hz: args.clock_hz,
+        queue_frames: args.queue_frames,
+        timeout: args.timeout.map(Duration::from_secs),
+        ..StreamOptions::new(model)
+    };
+    let report = crosscheck::run_stream(clips, &opts)?;
+    eprint!("{}", report.summary());
+    let json = serde_json::to_string_pretty(&report)?;
+    match &args.out {
+        Some(p) => crate::fsio::write_atomic(p, json.as_bytes())?,
+        None => println!("{json}"),
+    }
+    if !report.identical() {
+        bail!(
+            "device and host differ on {} of {} hops and {} of {} track decisions",
+            report.hops - report.bit_identical_hops,
+            report.hops,
+            report.clips - report.same_track_clips,
+            report.clips
         );
     }
     Ok(())

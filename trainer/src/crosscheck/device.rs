@@ -35,6 +35,15 @@ pub fn repo_root() -> PathBuf {
 /// a copy of the ELF named after the model's checksum, so that builds with
 /// other models (say, by tests running in parallel) cannot replace it.
 pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
+    build_firmware_bin(firmware_dir, model, "firmware-example")
+}
+
+/// As [`build_firmware`] for the firmware's binary `bin` (`firmware-example`, `live`, ...).
+pub fn build_firmware_bin(
+    firmware_dir: &Path,
+    model: Option<&Path>,
+    bin: &str,
+) -> anyhow::Result<PathBuf> {
     // One build-and-copy at a time, across threads and processes.
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_thread = BUILD.lock().unwrap_or_else(|e| e.into_inner());
@@ -53,20 +62,26 @@ pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Resu
         }
         None => "frontend-only".to_string(),
     };
-    let elf = cargo_build_firmware(firmware_dir, model)?;
-    let copy = elf.with_file_name(format!("firmware-example-{tag}.elf"));
+    let elf = cargo_build_firmware(firmware_dir, model, bin)?;
+    let copy = elf.with_file_name(format!("{bin}-{tag}.elf"));
     let data = fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
     write_atomic(&copy, &data)?;
     Ok(copy)
 }
 
-fn cargo_build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
+fn cargo_build_firmware(
+    firmware_dir: &Path,
+    model: Option<&Path>,
+    bin: &str,
+) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(firmware_dir)
         .args([
             "build",
             "--release",
+            "--bin",
+            bin,
             "--message-format=json-render-diagnostics",
         ])
         .stdout(Stdio::piped())
@@ -99,7 +114,7 @@ fn cargo_build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Re
             continue;
         };
         if v["reason"] == "compiler-artifact"
-            && v["target"]["name"] == "firmware-example"
+            && v["target"]["name"] == bin
             && let Some(exe) = v["executable"].as_str()
         {
             elf = Some(PathBuf::from(exe));
@@ -261,6 +276,20 @@ pub fn run_device(
     work_dir: &Path,
     timeout: Duration,
 ) -> Result<DeviceOutput, DeviceError> {
+    let (text, wall_seconds) = run_qemu(elf, work_dir, timeout)?;
+    let mut out = parse_output(&text).map_err(|e| DeviceError::Other(format!("{e:#}")))?;
+    out.wall_seconds = wall_seconds;
+    Ok(out)
+}
+
+/// Runs a firmware binary under QEMU in `work_dir` and returns its `out.txt` and the wall-clock
+/// seconds QEMU ran (a non-zero exit is [`DeviceError::Failed`] with the firmware's `error`
+/// line). QEMU is killed after `timeout`.
+pub fn run_qemu(
+    elf: &Path,
+    work_dir: &Path,
+    timeout: Duration,
+) -> Result<(String, f64), DeviceError> {
     let out_path = work_dir.join(DEVICE_OUT);
     match fs::remove_file(&out_path) {
         Ok(()) => {}
@@ -311,9 +340,7 @@ pub fn run_device(
             .unwrap_or_else(|| "no message".to_string());
         return Err(DeviceError::Failed { code, message });
     }
-    let mut out = parse_output(&text).map_err(|e| DeviceError::Other(format!("{e:#}")))?;
-    out.wall_seconds = wall_seconds;
-    Ok(out)
+    Ok((text, wall_seconds))
 }
 
 /// The QEMU command line: mps2-an386 (Cortex-M4F), semihosting to the host's
@@ -343,19 +370,19 @@ pub fn qemu_command(elf: &Path) -> Command {
     cmd
 }
 
-fn kv<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+pub(super) fn kv<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split_whitespace()
         .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
 }
 
-fn kv_u64(line: &str, key: &str) -> anyhow::Result<u64> {
+pub(super) fn kv_u64(line: &str, key: &str) -> anyhow::Result<u64> {
     kv(line, key)
         .with_context(|| format!("missing {key}= in {line:?}"))?
         .parse()
         .with_context(|| format!("bad {key}= in {line:?}"))
 }
 
-fn hex_u32(s: &str) -> anyhow::Result<u32> {
+pub(super) fn hex_u32(s: &str) -> anyhow::Result<u32> {
     u32::from_str_radix(s, 16).with_context(|| format!("bad hex value {s:?}"))
 }
 

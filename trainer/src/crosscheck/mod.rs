@@ -7,10 +7,15 @@
 //! with their sample counts; the firmware splits each clip into 3 s segments,
 //! feeds every segment through the front end and the int8 CNN in 1024-sample
 //! chunks, and writes one line per segment to `out.txt`.
+//!
+//! With `--stream` ([`stream`]) the firmware's `live` binary runs the continuous `Classifier`
+//! instead, and every hop is compared with the host's (`live` parses its output).
 
 pub mod device;
 mod host;
+pub mod live;
 mod report;
+pub mod stream;
 pub mod testmodel;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +28,7 @@ use host::{HostModels, host_segments};
 pub use host::{macs, mel_fnv};
 use report::compare;
 pub use report::{Calibration, Report};
+pub use stream::{StreamOptions, StreamReport, run_stream};
 
 /// Sample rate of the clips the firmware reads.
 pub const SAMPLE_RATE: usize = 22_050;
