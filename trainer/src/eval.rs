@@ -5,9 +5,10 @@ use std::path::Path;
 
 use crate::checkpoint::load_model;
 use crate::config::{DataSource, METRICS_JSON, RunConfig, RunFile};
+use crate::dataset::Dataset;
 use crate::examples::Examples;
 use crate::inference::{self, argmax, predict, softmax};
-use crate::loader::prepare;
+use crate::loader::{data_root, prepare};
 use crate::metrics::{self, Metrics};
 
 /// Fill a [`Metrics`] record from an evaluation and the run's config.
@@ -195,6 +196,11 @@ pub fn evaluate_model(
     let bytes = read(model_path)?;
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    // The classes by name first, from the folder names alone, before any feature is computed.
+    if let Some(root) = data_root(&cfg.data)? {
+        let ds = Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
+        check_classes(model_path, model.classes(), &ds.genres)?;
+    }
     let prepared = prepare(cfg)?;
     check_classes(model_path, model.classes(), &prepared.genres)?;
     let test = &prepared.test;

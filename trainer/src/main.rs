@@ -52,9 +52,21 @@ enum Command {
     Teacher(cli::teacher::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed on one line, its causes joined by ": " (the file, then
+/// the problem), and the process exits with 1.
+fn main() -> std::process::ExitCode {
     trainer::alloc::keep_freed_memory();
     let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let limits = trainer::audio::Limits::DEFAULT.with_max_seconds(cli.max_duration);
     if trainer::audio::Limits::set_process_default(limits).is_err() {
         anyhow::bail!("audio limits were set twice");

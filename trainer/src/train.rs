@@ -101,8 +101,9 @@ impl Progress {
 pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metrics> {
     cfg.validate()?;
     check_out_dir(cfg, out_dir, resume)?;
-    fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    // The data first: a run that cannot start leaves no folder behind.
     let (data, audio) = prepare_with_source(cfg)?;
+    fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let spec = aug_spec(cfg)?;
     // `--split all` trains on every track and has no test split; any other split needs one.
     let no_test = cfg.split == "all";

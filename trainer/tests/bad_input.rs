@@ -71,7 +71,7 @@ fn wav(tag: u16, channels: u16, rate: u32, bits: u16, stated: u32, data: &[u8]) 
     let block = channels * bits / 8;
     let mut b = Vec::new();
     b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + stated).to_le_bytes());
+    b.extend_from_slice(&36u32.wrapping_add(stated).to_le_bytes());
     b.extend_from_slice(b"WAVEfmt ");
     b.extend_from_slice(&16u32.to_le_bytes());
     b.extend_from_slice(&tag.to_le_bytes());
