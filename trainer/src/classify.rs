@@ -213,8 +213,8 @@ fn summarise(
 pub fn classify_file(run_dir: &Path, audio: &Path) -> anyhow::Result<Classification> {
     let file = RunFile::read(run_dir)?;
     let (fe, _, _) = loader::input_spec(file.model.kind);
-    let samples = crate::audio::load_mono(audio, fe.sample_rate)
-        .with_context(|| format!("reading {}", audio.display()))?;
+    // the decoder's errors name the file
+    let samples = crate::audio::load_mono(audio, fe.sample_rate)?;
     classify_samples(run_dir, &samples).with_context(|| format!("classifying {}", audio.display()))
 }
 
@@ -227,8 +227,8 @@ pub fn classify_file_with_model(model_path: &Path, audio: &Path) -> anyhow::Resu
         std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let samples = crate::audio::load_mono(audio, model.frontend().sample_rate)
-        .with_context(|| format!("reading {}", audio.display()))?;
+    // the decoder's errors name the file
+    let samples = crate::audio::load_mono(audio, model.frontend().sample_rate)?;
     classify_model_samples(model_path, &bytes, &samples)
         .with_context(|| format!("classifying {}", audio.display()))
 }

@@ -60,7 +60,17 @@ fn main() -> std::process::ExitCode {
     match dispatch(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {e:#}");
+            // `{:#}` would repeat a cause that its error already prints (an I/O error inside a
+            // decoder's "file: problem"); join the chain, skipping such repeats.
+            let mut line = String::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if line.is_empty() {
+                    line = cause;
+                } else if !line.ends_with(&cause) {
+                    line = format!("{line}: {cause}");
+                }
+            }
+            eprintln!("Error: {line}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -100,8 +100,8 @@ pub fn stream_file(
         std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
     let model =
         Model::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let samples = crate::audio::load_mono(audio, model.frontend().sample_rate)
-        .with_context(|| format!("reading {}", audio.display()))?;
+    // the decoder's errors name the file
+    let samples = crate::audio::load_mono(audio, model.frontend().sample_rate)?;
     let cfg = ClassifierConfig {
         mode: Mode::Continuous { hop_frames },
         smoothing,
