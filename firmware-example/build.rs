@@ -73,7 +73,12 @@ fn main() {
     let edges: Vec<String> = cfg
         .map(|c| {
             (0..c.n_mels as usize + 2)
-                .map(|i| format!("f64::from_bits({:#018x})", infer_core::filterbank::mel_edge_hz(&c, i).to_bits()))
+                .map(|i| {
+                    format!(
+                        "f64::from_bits({:#018x})",
+                        infer_core::filterbank::mel_edge_hz(&c, i).to_bits()
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -14,13 +14,14 @@
 
 mod counter;
 mod error;
+mod faults;
 mod hostio;
 mod stack;
 mod text;
 mod vectors;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
 use crate::text::eprint;
+use cortex_m_rt::entry;
 
 use infer_core::config::FrontendConfig;
 use infer_core::executor::Executor;
@@ -179,7 +180,10 @@ fn run_clips(
         let bad = FwError::ListBadLine(lineno);
         let mut parts = line.splitn(3, |&b| b == b' ');
         let (n, path) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(b"clip"), Some(n), Some(path)) => (parse_usize(n).ok_or(bad)?, CPath::new(path)?),
+            (Some(b"clip"), Some(n), Some(path)) => (
+                faults::parse_decimal(n, 9).map(|v| v as usize).ok_or(bad)?,
+                CPath::new(path)?,
+            ),
             _ => return Err(bad.into()),
         };
         let idx = n_clips;
@@ -187,11 +191,19 @@ fn run_clips(
             Ok(s) => n_segments += s,
             Err(e) => {
                 eprint(|l| {
-                    l.s("error: clip ").u(idx as u64).s(" '").b(path.as_bytes()).s("': ");
+                    l.s("error: clip ")
+                        .u(idx as u64)
+                        .s(" '")
+                        .b(path.as_bytes())
+                        .s("': ");
                     e.describe(l);
                 });
                 let _ = out.line(|l| {
-                    l.s("error clip=").u(idx as u64).s(" path=").b(path.as_bytes()).s(" ");
+                    l.s("error clip=")
+                        .u(idx as u64)
+                        .s(" path=")
+                        .b(path.as_bytes())
+                        .s(" ");
                     e.describe(l);
                 });
                 return Err(Failure::Reported(e));
@@ -425,29 +437,4 @@ impl Fnv {
             self.bytes(x.to_le_bytes());
         }
     }
-}
-
-fn parse_usize(s: &[u8]) -> Option<usize> {
-    if s.is_empty() || s.len() > 9 {
-        return None;
-    }
-    s.iter().try_fold(0usize, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + usize::from(b - b'0'))
-    })
-}
-
-#[exception]
-unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
-    eprint(|l| {
-        l.s("error: hard fault at pc=0x").hex8(ef.pc());
-    });
-    semihosting::process::exit(6)
-}
-
-#[exception]
-unsafe fn DefaultHandler(irqn: i16) {
-    eprint(|l| {
-        l.s("error: unexpected exception ").i(irqn.into());
-    });
-    semihosting::process::exit(7)
 }

@@ -65,16 +65,9 @@ pub struct Evaluation {
     pub confusion_tracks: Vec<Vec<usize>>,
 }
 
-/// Index of the largest value; the first one on a tie, 0 for an empty slice (and NaN never wins).
-pub fn argmax<T: PartialOrd>(v: &[T]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if v.get(best).is_some_and(|b| x > b) {
-            best = i;
-        }
-    }
-    best
-}
+/// Index of the largest value; the first one on a tie, 0 for an empty slice (and NaN never wins):
+/// the device's own decision rule, so host and device pick the same class.
+pub use infer_core::classifier::argmax;
 
 /// Softmax of `logits` (shifted by the maximum for stability).
 pub fn softmax(logits: &[f32]) -> Vec<f32> {

@@ -204,25 +204,25 @@ fn zero_byte_au() {
     classify_bytes("empty.au", b"", &["header"]);
 }
 
-/// A tiny run of the toy set, three epochs: a second or two.
-fn toy_run(dir: &Path, cache: &Path) {
-    let o = trainer(
-        &[
-            "run",
-            "--toy",
-            "4:12:4:32:32",
-            "--epochs",
-            "3",
-            "--batch",
-            "16",
-            "--seed",
-            "7",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-        cache,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+/// The arguments of a tiny run of the toy set, three epochs (a second or two), into `dir`.
+const TOY_RUN: [&str; 9] = [
+    "run",
+    "--toy",
+    "4:12:4:32:32",
+    "--epochs",
+    "3",
+    "--batch",
+    "16",
+    "--seed",
+    "7",
+];
+
+/// The toy run into `dir` (with `extra` arguments); returns its output.
+fn toy_run(dir: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let mut args = TOY_RUN.to_vec();
+    args.extend_from_slice(extra);
+    args.extend(["--out", dir.to_str().unwrap()]);
+    trainer(&args, cache)
 }
 
 fn flip(path: &Path, at: usize, n: usize) {
@@ -239,8 +239,10 @@ fn flipped_checkpoint_bytes_are_refused_by_export_and_resume_falls_back() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let (whole, damaged) = (tmp.path().join("whole"), tmp.path().join("damaged"));
-    toy_run(&whole, &cache);
-    toy_run(&damaged, &cache);
+    for d in [&whole, &damaged] {
+        let o = toy_run(d, &cache, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
     let bpk = damaged.join("checkpoints/model.bpk");
     let len = fs::metadata(&bpk).unwrap().len() as usize;
     flip(&bpk, len / 2, 64);
@@ -266,24 +268,7 @@ fn flipped_checkpoint_bytes_are_refused_by_export_and_resume_falls_back() {
 
     // --resume falls back to the previous epoch's checkpoint, with a warning, and retrains the
     // last epoch to exactly the uninterrupted run's result
-    let o = Command::new(BIN)
-        .args([
-            "run",
-            "--toy",
-            "4:12:4:32:32",
-            "--epochs",
-            "3",
-            "--batch",
-            "16",
-            "--seed",
-            "7",
-            "--resume",
-            "--out",
-            damaged.to_str().unwrap(),
-        ])
-        .env("TINYGENRE_CACHE", &cache)
-        .output()
-        .unwrap();
+    let o = toy_run(&damaged, &cache, &["--resume"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(
@@ -348,18 +333,7 @@ fn flipped_and_truncated_postcard_models() {
 fn negative_learning_rate() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let o = trainer(
-        &[
-            "run",
-            "--toy",
-            "4:12:4:32:32",
-            "--lr",
-            "-1",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = toy_run(&out, tmp.path(), &["--lr", "-1"]);
     refused(&o, &["--lr", "-1"]);
     assert!(!out.exists(), "a run folder was started");
 }

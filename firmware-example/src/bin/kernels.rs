@@ -15,8 +15,7 @@ mod vectors;
 use cortex_m_rt::entry;
 use infer_core::conv::{Conv3x3, ConvParams, Taps};
 use infer_core::conv_tile::{
-    MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows,
-    pack_patch,
+    MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows, pack_patch,
 };
 use infer_core::dsp::{self, Group, Quad9};
 use infer_core::quant::Requantizer;

@@ -16,6 +16,8 @@ mod counter;
 #[path = "../error.rs"]
 #[allow(dead_code)]
 mod error;
+#[path = "../faults.rs"]
+mod faults;
 #[path = "../hostio.rs"]
 mod hostio;
 #[path = "../stack.rs"]
@@ -27,7 +29,7 @@ mod vectors;
 
 use core::cell::Cell;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_rt::entry;
 use infer_core::classifier::{Classifier, ClassifierConfig, Decision, Hop, Mode, Probe};
 use infer_core::executor::Executor;
 use infer_core::format::MAX_CLASSES;
@@ -175,7 +177,7 @@ fn run_clips(
         let bad = FwError::ListBadLine(lineno);
         let mut parts = line.splitn(3, |&b| b == b' ');
         let (key, value, rest) = (parts.next(), parts.next(), parts.next());
-        let num = value.and_then(parse_u64).ok_or(bad);
+        let num = value.and_then(|v| faults::parse_decimal(v, 12)).ok_or(bad);
         match (key, rest) {
             (Some(b"clock_hz"), None) => set.clock_hz = num?.max(1),
             (Some(b"queue_frames"), None) => set.queue_frames = num? as u32,
@@ -431,29 +433,4 @@ fn decision(l: &mut Line, d: Decision) {
         Decision::Genre(g) => l.u(g as u64),
         Decision::Undecided => l.s("-1"),
     };
-}
-
-fn parse_u64(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 12 {
-        return None;
-    }
-    s.iter().try_fold(0u64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-    })
-}
-
-#[exception]
-unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
-    eprint(|l| {
-        l.s("error: hard fault at pc=0x").hex8(ef.pc());
-    });
-    semihosting::process::exit(6)
-}
-
-#[exception]
-unsafe fn DefaultHandler(irqn: i16) {
-    eprint(|l| {
-        l.s("error: unexpected exception ").i(irqn.into());
-    });
-    semihosting::process::exit(7)
 }

@@ -135,25 +135,8 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
         }
     }
     let elf = device::build_firmware(&opts.firmware_dir, opts.model.as_deref())?;
-    let sizes = device::elf_sizes(&elf)?;
-    if sizes.allocator_linked {
-        bail!(
-            "{}: an allocator is linked into the firmware",
-            elf.display()
-        );
-    }
-
-    let tmp;
-    let work_dir = match &opts.work_dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let sizes = checked_sizes(&elf)?;
+    let (work_dir, _tmp) = work_dir(opts.work_dir.as_deref())?;
     write_clips(&work_dir, clips)?;
     let n_seg: usize = clips
         .iter()
@@ -179,4 +162,33 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
     })?;
     let host = host.map_err(|_| anyhow::anyhow!("the host computation panicked"))??;
     compare(clips, opts, &models, &host, &sizes, &dev)
+}
+
+/// The firmware's section sizes, refusing one that links an allocator.
+pub(crate) fn checked_sizes(elf: &std::path::Path) -> anyhow::Result<device::ElfSizes> {
+    let sizes = device::elf_sizes(elf)?;
+    if sizes.allocator_linked {
+        bail!(
+            "{}: an allocator is linked into the firmware",
+            elf.display()
+        );
+    }
+    Ok(sizes)
+}
+
+/// The folder for the clips and the device's output: `dir` (created), or a temporary one that
+/// lives as long as the returned guard.
+pub(crate) fn work_dir(
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            Ok((d.to_path_buf(), None))
+        }
+        None => {
+            let tmp = tempfile::tempdir()?;
+            Ok((tmp.path().to_path_buf(), Some(tmp)))
+        }
+    }
 }

@@ -223,24 +223,8 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
         );
     }
     let elf = device::build_firmware_bin(&opts.firmware_dir, Some(&opts.model), "live")?;
-    let sizes = device::elf_sizes(&elf)?;
-    if sizes.allocator_linked {
-        bail!(
-            "{}: an allocator is linked into the firmware",
-            elf.display()
-        );
-    }
-    let tmp;
-    let work_dir = match &opts.work_dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let sizes = super::checked_sizes(&elf)?;
+    let (work_dir, _tmp) = super::work_dir(opts.work_dir.as_deref())?;
     write_live_clips(&work_dir, clips, opts)?;
     let samples: usize = clips.iter().map(|c| c.samples.len()).sum();
     let audio_seconds = samples as f64 / SAMPLE_RATE as f64;
