@@ -42,9 +42,11 @@ fn segments_split_by_track_and_match_the_cache() {
     assert_eq!(p.genres.len(), 10);
     assert_eq!(p.input_frames, 130);
     assert_eq!(p.train.n_mels, 128);
-    // 4 tracks per genre: round(0.3 * 4) = 1 test track per genre, 3 for training
+    // 4 tracks per genre: round(0.3 * 4) = 1 test track per genre, 3 for training, of whose 30
+    // a tenth (3 tracks) validate
     assert_eq!(p.test.len(), 10 * 2);
-    assert_eq!(p.train.len(), 30 * 2);
+    assert_eq!(p.valid.len(), 3 * 2);
+    assert_eq!(p.train.len(), 27 * 2);
     let train_tracks: HashSet<usize> = p.train.tracks.iter().copied().collect();
     let test_tracks: HashSet<usize> = p.test.tracks.iter().copied().collect();
     assert!(
@@ -66,7 +68,8 @@ fn segments_split_by_track_and_match_the_cache() {
         assert!(f.segments.iter().any(|s| s.as_slice() == &*x));
     }
     let lists = p.split_lists.unwrap();
-    assert_eq!(lists[0].len(), 30);
+    assert_eq!(lists[0].len(), 27);
+    assert_eq!(lists[1].len(), 3);
     assert_eq!(lists[2].len(), 10);
     unsafe { std::env::remove_var("TINYGENRE_CACHE") };
 }
