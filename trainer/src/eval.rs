@@ -10,6 +10,7 @@ use crate::examples::Examples;
 use crate::inference::{self, argmax, predict, softmax};
 use crate::loader::{data_root, prepare};
 use crate::metrics::{self, Metrics};
+use crate::progress::Progress;
 
 /// Fill a [`Metrics`] record from an evaluation and the run's config.
 pub fn assemble(file: &RunFile, ev: metrics::Evaluation, seconds: f64, epochs: usize) -> Metrics {
@@ -158,14 +159,19 @@ fn model_logits(
         model.classes().len()
     );
     let mean = model.input().mean;
-    (0..test.len())
+    let label = format!("evaluation ({})", path.display());
+    let progress = Progress::new(&label, test.len(), "segments");
+    let logits = (0..test.len())
         .into_par_iter()
         .map(|i| {
+            progress.inc();
             let seg = inference::segment(test, i, frames, mean)?;
             inference::logits(&model, &seg)
                 .map_err(|e| anyhow::anyhow!("{}: test segment {i}: {e}", path.display()))
         })
-        .collect()
+        .collect();
+    progress.finish();
+    logits
 }
 
 /// Fraction of rows where the two score vectors have the same arg-max.
