@@ -111,7 +111,7 @@ pub fn power_spectrum_in_place(buf: &mut [f32], n_fft: usize, power: u8) -> Resu
     }
     if power == 1 {
         for v in buf.iter_mut().take(half + 1) {
-            *v = libm::sqrtf(*v);
+            *v = crate::dsp::sqrt_f32(*v);
         }
     }
     Ok(())

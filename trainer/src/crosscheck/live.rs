@@ -1,6 +1,8 @@
-//! The live firmware's output (`firmware-example/src/bin/live.rs`, protocol 3; see
-//! `firmware-example/README.md`, "Live mode"): per-hop decisions and per-chunk costs, parsed,
-//! and the costs replayed through the device's schedule (`infer_core::realtime`).
+//! The live firmware's output (`firmware-example/src/bin/live.rs`, protocol 4; see
+//! `firmware-example/README.md`, "Live mode"): per-hop decisions, per-chunk costs and the
+//! schedule's summary the device computed, parsed; the costs are replayed through the same
+//! schedule (`infer_core::realtime`) on the host and every figure of the device's summary must
+//! equal the replay's.
 
 use anyhow::{Context, bail};
 use infer_core::realtime::{FrameWork, Realtime, RealtimeConfig, RealtimeSummary};
@@ -10,7 +12,7 @@ use super::device::{hex_u32, kv, kv_u64};
 use super::{CHUNK, SAMPLE_RATE};
 
 /// The live output protocol this parser reads.
-pub const LIVE_PROTOCOL: u32 = 3;
+pub const LIVE_PROTOCOL: u32 = 4;
 
 /// One hop in the firmware's terms (the host's hops are put in the same form).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +40,8 @@ pub struct LiveClip {
     pub track: i64,
     /// Instructions spent on the clip, as the firmware counted them.
     pub busy_insns: u64,
-    /// The schedule replayed from its `cost` lines.
+    /// The schedule the device ran (its `summary` line), equal to the host's replay of its
+    /// `cost` lines.
     pub schedule: Schedule,
 }
 
@@ -53,8 +56,9 @@ pub struct LiveOutput {
     pub stack_peak_bytes: u64,
 }
 
-/// A clip's schedule at the stated clock: the firmware's per-chunk costs replayed through
-/// `infer_core::realtime` (front end in the half-buffer interrupt, CNN behind the frame queue).
+/// A clip's schedule at the stated clock: the firmware's per-chunk costs run through
+/// `infer_core::realtime` (front end in the half-buffer interrupt, CNN behind the frame queue),
+/// on the device and again on the host.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Schedule {
     /// Core clock of the replay (instructions per second).
@@ -139,8 +143,10 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
     if kv_u64(header, "chunk")? != CHUNK as u64 || kv_u64(header, "sample_rate")? != 22_050 {
         bail!("live firmware's chunk or sample rate differ from the host's: {header:?}");
     }
-    // the clip being read and its schedule
+    // the clip being read and its schedule; then, after its `end`, the clip waiting for its
+    // `summary` line with the host's replay
     let mut cur: Option<(LiveClip, Realtime)> = None;
+    let mut ended: Option<(LiveClip, RealtimeSummary, RealtimeConfig)> = None;
     let mut done = false;
     for line in lines {
         let mut words = line.split(' ');
@@ -153,6 +159,9 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
             }
             Ok(())
         };
+        if ended.is_some() && kind != Some("summary") {
+            bail!("{line:?}: the previous clip's `summary` line is missing");
+        }
         match kind {
             Some("clip") => {
                 if cur.is_some() || num::<usize>(clip, "clip index", line)? != out.clips.len() {
@@ -208,9 +217,34 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
                             c.busy_insns
                         );
                     }
-                    c.schedule = Schedule::from_summary(rt.config(), &s);
-                    out.clips.push(c);
+                    ended = Some((c, s, *rt.config()));
                 }
+            }
+            Some("summary") => {
+                let Some((mut c, s, cfg)) = ended.take() else {
+                    bail!("{line:?} without its clip's `end` line");
+                };
+                if num::<usize>(clip, "clip index", line)? != out.clips.len() {
+                    bail!("{line:?} is not the summary of clip {}", out.clips.len());
+                }
+                for (key, replayed) in [
+                    ("duty_ppm", s.duty_ppm),
+                    ("avail_insns", s.available_instructions),
+                    ("worst_hop_latency_insns", s.worst_hop_latency),
+                    ("chunk_overruns", s.chunk_overruns),
+                    ("queue_overruns", s.queue_overruns),
+                    ("max_queue", u64::from(s.max_queue)),
+                ] {
+                    let device = kv_u64(line, key)?;
+                    if device != replayed {
+                        bail!(
+                            "clip {}: the device's {key}={device} is not the host's replay of its costs ({replayed})",
+                            out.clips.len()
+                        );
+                    }
+                }
+                c.schedule = Schedule::from_summary(&cfg, &s);
+                out.clips.push(c);
             }
             Some("stack") => out.stack_peak_bytes = kv_u64(line, "peak_bytes")?,
             Some("done") => done = true,
@@ -218,8 +252,8 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
             _ => {}
         }
     }
-    if cur.is_some() || !done {
-        bail!("live output ends without its `end` or `done` line");
+    if cur.is_some() || ended.is_some() || !done {
+        bail!("live output ends without its `end`, `summary` or `done` line");
     }
     Ok(out)
 }
@@ -229,13 +263,14 @@ mod tests {
     use super::*;
 
     const OUT: &str =
-        "tinygenre-live 3 model_bytes=9 sample_rate=22050 chunk=1024 segment_samples=66150
+        "tinygenre-live 4 model_bytes=9 sample_rate=22050 chunk=1024 segment_samples=66150
 calibration insns=4000000 ticks=100001 insns_per_tick=40
 clip 0 samples=2048 clock_hz=168000000 queue_frames=8 hop_frames=32 smoothing=4
 cost 0 0 fe=100 cnn=
 cost 0 1 fe=100 cnn=50,70:0
 hop 0 0 start=0 class=1 top1=0 insns=320 logits=-3,4 post=3f000000,3f000000
 end 0 chunks=2 hops=1 busy_insns=320 track=1
+summary 0 duty_ppm=20 avail_insns=15603809 worst_hop_latency_insns=220 chunk_overruns=0 queue_overruns=0 max_queue=2
 stack peak_bytes=123 region_bytes=456
 done clips=1 hops=1
 ";
@@ -257,9 +292,14 @@ done clips=1 hops=1
                 post: vec![0x3f00_0000; 2],
             }]
         );
+        // by hand: a chunk period is 1024 / 22050 s = 7_801_904.76 instructions at 168 MHz;
+        // busy 100 + 100 + 50 + 70 = 320 of floor(2 * 7_801_904.76) = 15_603_809 (20.5 ppm);
+        // the hop's frame ends 100 + 50 + 70 instructions after its chunk arrived
         assert_eq!(c.schedule.chunks, 2);
+        assert_eq!(c.schedule.duty_ppm, 20);
+        assert_eq!(c.schedule.worst_hop_latency_insns, 220);
         assert_eq!(c.schedule.chunk_overruns + c.schedule.queue_overruns, 0);
-        assert!(c.schedule.duty_ppm > 0);
+        assert_eq!(c.schedule.max_queue, 2);
     }
 
     #[test]
@@ -268,6 +308,15 @@ done clips=1 hops=1
         assert!(parse_live(&cut).is_err());
         assert!(parse_live(&OUT.replace("busy_insns=320", "busy_insns=321")).is_err());
         assert!(parse_live(&OUT.replace("hops=1 busy", "hops=2 busy")).is_err());
-        assert!(parse_live(&OUT.replace("tinygenre-live 3", "tinygenre-live 2")).is_err());
+        assert!(parse_live(&OUT.replace("tinygenre-live 4", "tinygenre-live 3")).is_err());
+        // the device's summary must be the replay's, and must be there
+        assert!(parse_live(&OUT.replace("duty_ppm=20", "duty_ppm=21")).is_err());
+        assert!(parse_live(&OUT.replace("max_queue=2", "max_queue=1")).is_err());
+        let without: String = OUT
+            .lines()
+            .filter(|l| !l.starts_with("summary"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(parse_live(&without).is_err());
     }
 }
