@@ -5,16 +5,16 @@
 
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use trainer::train::{optimizer, train_step};
+use trainer::study::train::{optimizer, train_step};
 
 use tinygenre_benches::TRAIN_BATCH as BATCH;
 
 // The same allocator as the `trainer` binary, so the bench measures what users run.
 #[global_allocator]
-static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+static GLOBAL: trainer::base::alloc::Allocator = trainer::base::alloc::Allocator;
 
 fn bench(c: &mut Criterion) {
-    trainer::alloc::keep_freed_memory();
+    trainer::base::alloc::keep_freed_memory();
     let device = Device::flex().autodiff();
     device.seed(0);
     let (cfg, x, y) = tinygenre_benches::baseline_step();

@@ -9,7 +9,7 @@
 use microfft::real;
 
 use crate::Error;
-use crate::config::{MAX_N_FFT, MIN_N_FFT};
+use crate::limits::{MAX_N_FFT, MIN_N_FFT};
 
 /// Whether `n_fft` is an FFT size compiled into this build (every power of two in
 /// `MIN_N_FFT..=MAX_N_FFT` with the `fft-all-sizes` feature, else only [`DEVICE_N_FFT`]).

@@ -28,6 +28,7 @@ pub mod config;
 pub mod fft;
 pub mod filterbank;
 pub mod frontend;
+pub mod limits;
 pub mod reference;
 pub mod stream;
 pub mod window;
