@@ -3,14 +3,13 @@
 
 use std::path::Path;
 
-use crate::base::dataset::Dataset;
 use crate::base::metrics::{self, Metrics};
 use crate::base::progress::Progress;
 use crate::evaluate::inference::{self, argmax, predict, softmax};
 use crate::run::checkpoint::load_model;
 use crate::run::config::{DataSource, METRICS_JSON, RunConfig, RunFile};
 use crate::run::examples::Examples;
-use crate::run::loader::{data_root, prepare};
+use crate::run::loader::{discover, prepare, prepare_discovered};
 
 /// Fill a [`Metrics`] record from an evaluation and the run's config.
 pub fn assemble(file: &RunFile, ev: metrics::Evaluation, seconds: f64, epochs: usize) -> Metrics {
@@ -202,13 +201,19 @@ pub fn evaluate_model(
     let bytes = read(model_path)?;
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    // The classes by name first, from the folder names alone, before any feature is computed.
-    if let Some(root) = data_root(&cfg.data)? {
-        let ds = Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
-        check_classes(model_path, model.classes(), &ds.genres)?;
-    }
-    let prepared = prepare(cfg)?;
-    check_classes(model_path, model.classes(), &prepared.genres)?;
+    // The classes by name first, from the folder names alone, before any feature is computed;
+    // the dataset is discovered once and handed on.
+    let prepared = match discover(cfg)? {
+        Some(found) => {
+            check_classes(model_path, model.classes(), &found.dataset.genres)?;
+            prepare_discovered(cfg, found)?.0
+        }
+        None => {
+            let prepared = prepare(cfg)?;
+            check_classes(model_path, model.classes(), &prepared.genres)?;
+            prepared
+        }
+    };
     let test = &prepared.test;
     anyhow::ensure!(!test.is_empty(), "the test split is empty");
     let n_classes = prepared.genres.len();

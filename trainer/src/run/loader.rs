@@ -112,13 +112,42 @@ pub fn prepare_with_source(cfg: &RunConfig) -> anyhow::Result<(Prepared, Option<
 
 /// Loads a GTZAN-layout dataset (or generates the default synthetic one) for `cfg`.
 pub fn prepare_audio(cfg: &RunConfig) -> anyhow::Result<(Prepared, AudioSource)> {
+    let Some(found) = discover(cfg)? else {
+        bail!("prepare_audio: the toy source holds no audio");
+    };
+    prepare_discovered(cfg, found)
+}
+
+/// A dataset found on disk: its root and what discovery read there (folders, files, headers).
+pub struct Discovered {
+    /// The folder `--data` / `--synthetic` resolved to.
+    pub root: PathBuf,
+    /// The dataset found there.
+    pub dataset: Dataset,
+}
+
+/// Discovers the dataset `cfg` names (generating the default synthetic one if needed), once;
+/// `None` for the toy source. A caller that checks the dataset before features are computed
+/// passes it on to [`prepare_discovered`].
+pub fn discover(cfg: &RunConfig) -> anyhow::Result<Option<Discovered>> {
     let root = match &cfg.data {
         DataSource::Path { path } => path.clone(),
         DataSource::Synthetic => synth::ensure_default(&cache_root())
             .context("building the default synthetic dataset")?,
-        DataSource::Toy(_) => bail!("prepare_audio: the toy source holds no audio"),
+        DataSource::Toy(_) => return Ok(None),
     };
-    let ds = Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
+    let dataset =
+        Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
+    Ok(Some(Discovered { root, dataset }))
+}
+
+/// [`prepare_audio`] on a dataset [`discover`] found: splits it, computes (or reads) the
+/// features of every partition and keeps what online augmentation needs.
+pub fn prepare_discovered(
+    cfg: &RunConfig,
+    found: Discovered,
+) -> anyhow::Result<(Prepared, AudioSource)> {
+    let Discovered { root, dataset: ds } = found;
     if !ds.skipped.is_empty() {
         eprintln!(
             "data: {} of {} files skipped (unreadable; see the warnings above)",
