@@ -9,9 +9,34 @@
 
 use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_FFT, MAX_N_MELS};
-use crate::fft;
 use crate::filterbank::MelFilterbank;
+use crate::rfft;
 use crate::window;
+
+/// `10 log10(x)` for the log-mel: `x = 2^e m` with `m` in `[1/sqrt 2, sqrt 2)`, `ln m = 2
+/// atanh(s)` with `s = (m - 1) / (m + 1)` (`|s| < 0.172`) to `s^7` (relative error below 2e-8),
+/// then `(e ln 2 + ln m) 10 / ln 10`: about 20 instructions on the M4F against libm's 85, within
+/// 1e-4 dB of it over the whole f32 range (tested; 6.2e-5 worst). Plain f32 operations, so the host and the
+/// device compute the same bits. Zero, negative, subnormal, infinite or NaN input: libm.
+#[inline]
+pub fn db10(x: f32) -> f32 {
+    if !(f32::MIN_POSITIVE..=f32::MAX).contains(&x) {
+        return 10.0 * libm::log10f(x);
+    }
+    const SQRT2_BITS: u32 = 0x3fb5_04f3;
+    let bits = x.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 127;
+    let mut mb = (bits & 0x007f_ffff) | 0x3f80_0000;
+    if mb > SQRT2_BITS {
+        mb -= 0x0080_0000;
+        e += 1;
+    }
+    let m = f32::from_bits(mb);
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let ln_m = 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0))));
+    (e as f32 * core::f32::consts::LN_2 + ln_m) * (10.0 / core::f32::consts::LN_10)
+}
 
 /// A sample format the front end accepts.
 pub trait Sample: Copy {
@@ -205,19 +230,57 @@ impl LogMel {
             .get_mut(..n_fft)
             .ok_or(Error::ConfigUnsupportedFftSize)?;
         window::apply_hann(frame)?;
+        if n_fft == rfft::N {
+            // the M4F-tuned path: permutation, radix-4 FFT, split fused with the power
+            rfft::power_folded_in_place(&mut self.buf);
+            return self.finish_folded();
+        }
+        self.finish_other_sizes()
+    }
+
+    /// The front end of another FFT size than 2048 (microfft; host builds only).
+    #[cfg(feature = "fft-all-sizes")]
+    fn finish_other_sizes(&mut self) -> Result<(), Error> {
+        let n_fft = self.n_fft;
         // the power of each bin is computed where the filterbank reads it (no pass over the
         // spectrum; the same values as fft::power_spectrum_in_place)
         if self.cfg.power != 1 && self.cfg.power != 2 {
             return Err(Error::ConfigBadPower);
         }
-        fft::rfft_packed(&mut self.buf, n_fft)?;
+        crate::fft::rfft_packed(&mut self.buf, n_fft)?;
         self.fb
             .apply_packed(&self.buf, self.cfg.power, &mut self.mel)?;
+        self.log_mel();
+        Ok(())
+    }
+
+    /// Without `fft-all-sizes` only 2048 points are compiled in.
+    #[cfg(not(feature = "fft-all-sizes"))]
+    fn finish_other_sizes(&mut self) -> Result<(), Error> {
+        Err(Error::ConfigUnsupportedFftSize)
+    }
+
+    /// Mel and dB of the folded power spectrum in the buffer ([`rfft`]).
+    pub(crate) fn finish_folded(&mut self) -> Result<(), Error> {
+        self.fb
+            .apply_folded(&self.buf, self.cfg.power, &mut self.mel)?;
+        self.log_mel();
+        Ok(())
+    }
+
+    /// The 2048-point buffer, for the streaming form's fused ring gather.
+    pub(crate) fn buf_2048(&mut self) -> &mut [f32; rfft::N] {
+        &mut self.buf
+    }
+
+    /// `10 log10(max(amin, mel)) - db_offset` in place.
+    fn log_mel(&mut self) {
         let amin = self.cfg.amin;
         for v in self.mel.iter_mut().take(self.n_mels) {
-            *v = 10.0 * libm::log10f(v.max(amin)) - self.db_offset;
+            // `max` without the call to `fmaxf` (same result: a NaN gives `amin` either way)
+            let x = if *v > amin { *v } else { amin };
+            *v = db10(x) - self.db_offset;
         }
-        Ok(())
     }
 
     /// The log-mel values of the last computed frame (`n_mels` values).
@@ -295,6 +358,39 @@ mod tests {
         eprintln!("fast path vs f64 reference: worst max |diff| = {worst:.2e} dB");
     }
 
+    /// The cheap `10 log10` against libm's and f64's, over every binade and around the
+    /// mantissa split, and the special inputs.
+    #[test]
+    fn db10_matches_log10() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut worst = 0.0f64;
+        for e in -126..=127 {
+            for _ in 0..400 {
+                let x =
+                    f32::from_bits((((e + 127) as u32) << 23) | rng.random_range(0..1u32 << 23));
+                let err = (db10(x) as f64 - 10.0 * (x as f64).log10()).abs();
+                worst = worst.max(err);
+            }
+        }
+        for x in [
+            1.0f32,
+            2.0,
+            1.414_213_5,
+            1.414_213_7,
+            0.707_106_77,
+            1e-10,
+            3.4e38,
+        ] {
+            worst = worst.max((db10(x) as f64 - 10.0 * (x as f64).log10()).abs());
+        }
+        assert!(worst < 1e-4, "worst {worst} dB");
+        assert_eq!(db10(1.0), 0.0);
+        assert_eq!(db10(0.0), f32::NEG_INFINITY);
+        assert!(db10(f32::NAN).is_nan() && db10(-1.0).is_nan());
+        assert_eq!(db10(f32::INFINITY), f32::INFINITY);
+        eprintln!("db10 vs f64: worst {worst:.2e} dB");
+    }
+
     #[test]
     fn i16_path_equals_f32_of_scaled_samples() {
         let cfg = FrontendConfig::DEFAULT;
@@ -317,7 +413,7 @@ mod tests {
         let mut lm = LogMel::new(&FrontendConfig::DEFAULT).unwrap();
         let mut out = vec![0.0; 128 * 3];
         assert_eq!(lm.compute_f32(&[0.0; 1024], &mut out).unwrap(), 3);
-        let floor = 10.0 * libm::log10f(1e-10);
+        let floor = db10(1e-10);
         assert!(out.iter().all(|&v| v == floor));
         assert!((floor + 100.0).abs() < 1e-4);
 

@@ -29,6 +29,7 @@ pub mod fft;
 pub mod filterbank;
 pub mod frontend;
 pub mod reference;
+pub mod rfft;
 pub mod stream;
 pub mod window;
 
