@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The largest FFT size compiled in (`rfft_2048` of microfft).
+/// The largest FFT size compiled in (`rfft::N`, the default front end's).
 pub const MAX_N_FFT: usize = 2048;
 /// The smallest FFT size accepted.
 pub const MIN_N_FFT: usize = 16;

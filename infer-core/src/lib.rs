@@ -25,6 +25,7 @@ pub mod error;
 
 // ---- front end: audio -> log-mel frames ----
 pub mod config;
+pub mod db;
 pub mod fft;
 pub mod filterbank;
 pub mod frontend;

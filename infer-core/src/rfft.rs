@@ -416,12 +416,11 @@ mod tests {
         b.copy_from_slice(&x);
         power_folded_in_place(&mut b);
         let scale = a[..=NC].iter().copied().fold(0.0, f32::max);
-        for k in 0..=NC {
+        for (k, want) in a.iter().enumerate().take(NC + 1) {
             let got = folded_bin(&b, k).unwrap() / 4.0;
             assert!(
-                (got - a[k]).abs() <= 1e-5 * scale,
-                "bin {k}: {got} vs {}",
-                a[k]
+                (got - want).abs() <= 1e-5 * scale,
+                "bin {k}: {got} vs {want}"
             );
         }
     }

@@ -55,7 +55,8 @@ fn main() -> ! {
     let _ = fb.apply_folded(&z, 2, &mut mel);
     let t4 = counter::ticks();
     for v in mel.iter_mut() {
-        *v = infer_core::frontend::db10(v.max(1e-10));
+        let x = if *v > 1e-10 { *v } else { 1e-10 };
+        *v = infer_core::frontend::db10(x);
     }
     let t5 = counter::ticks();
     let h = mel.iter().fold(0x811c_9dc5u32, |f, v| {
