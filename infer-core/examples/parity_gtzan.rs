@@ -64,22 +64,25 @@ fn main() {
                 .fold(0.0, f64::max);
             worst_all[ci] = worst_all[ci].max(w);
             if ci == 0 {
-                // the firmware's per-segment mel_fnv of the clip's first 3 s (FNV-1a over the
+                // the firmware's per-segment mel_fnv of each whole 3 s segment (FNV-1a over the
                 // frames' f32 little-endian bytes, 1024-sample chunks, then finish)
-                let mut h = 0x811c_9dc5u32;
-                let mut fnv = |f: &[f32]| {
-                    for v in f {
-                        for b in v.to_le_bytes() {
-                            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-                        }
-                    }
-                };
                 let mut s3 = LogMelStream::new(&cfg).unwrap();
-                for ch in pcm[..66150].chunks(1024) {
-                    s3.push_i16(ch, &mut fnv).unwrap();
+                for (seg, samples) in pcm.chunks_exact(66150).enumerate() {
+                    let mut h = 0x811c_9dc5u32;
+                    let mut fnv = |f: &[f32]| {
+                        for v in f {
+                            for b in v.to_le_bytes() {
+                                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+                            }
+                        }
+                    };
+                    s3.reset();
+                    for ch in samples.chunks(1024) {
+                        s3.push_i16(ch, &mut fnv).unwrap();
+                    }
+                    s3.finish(&mut fnv).unwrap();
+                    println!("melfnv {} {seg} {h:08x}", f[0]);
                 }
-                s3.finish(&mut fnv).unwrap();
-                println!("melfnv {} {h:08x}", f[0]);
                 let mut s = LogMelStream::new(&cfg).unwrap();
                 let mut cols: Vec<Vec<f32>> = vec![];
                 for ch in pcm.chunks(1024) {
