@@ -8,7 +8,7 @@
 #[inline]
 pub fn db10(x: f32) -> f32 {
     if !(f32::MIN_POSITIVE..=f32::MAX).contains(&x) {
-        return 10.0 * libm::log10f(x);
+        return db10_libm(x);
     }
     const SQRT2_BITS: u32 = 0x3fb5_04f3;
     let bits = x.to_bits();
@@ -23,6 +23,13 @@ pub fn db10(x: f32) -> f32 {
     let s2 = s * s;
     let ln_m = 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0))));
     (e as f32 * core::f32::consts::LN_2 + ln_m) * (10.0 / core::f32::consts::LN_10)
+}
+
+/// The special inputs' `10 log10`, out of line so that the common path keeps its registers.
+#[cold]
+#[inline(never)]
+fn db10_libm(x: f32) -> f32 {
+    10.0 * libm::log10f(x)
 }
 
 #[cfg(test)]

@@ -96,6 +96,11 @@ fn hann_pair<const LOW: bool>(i: usize) -> (f32, f32) {
 /// Returns `false` (and leaves `buf` as it was) for an odd `pos`, which the default front end
 /// never has (its hop is even); the caller then takes the in-place path.
 pub fn load_ring_windowed_first_stage(ring: &[f32; N], pos: usize, buf: &mut [f32; N]) -> bool {
+    // the M4F's block streams (`dsp::fft4`, the same arithmetic) for the default hop
+    #[cfg(tinygenre_dsp)]
+    if crate::dsp::fft4::first_stage_blocks(ring, pos, &HANN_HALF, buf) {
+        return true;
+    }
     if !pos.is_multiple_of(2) {
         return false;
     }
@@ -143,6 +148,23 @@ fn stage<const L: usize, const Q: usize>(z: &mut [C; NC]) {
     let step = N / L; // W_L^j = W_2048^{j * step}
     for j in 0..Q {
         let (w1, w2, w3) = twiddles(j * step);
+        // the M4F's paired loads and stores (`dsp::fft4`, the same arithmetic)
+        #[cfg(tinygenre_dsp)]
+        match L {
+            16 => {
+                crate::dsp::fft4::groups16(z, j, [w1, w2, w3]);
+                continue;
+            }
+            64 => {
+                crate::dsp::fft4::groups64(z, j, [w1, w2, w3]);
+                continue;
+            }
+            256 => {
+                crate::dsp::fft4::groups256(z, j, [w1, w2, w3]);
+                continue;
+            }
+            _ => {}
+        }
         let (groups, _) = z.as_chunks_mut::<L>();
         for g in groups {
             let (a, rest) = g.split_at_mut(Q);
@@ -163,6 +185,17 @@ fn stage<const L: usize, const Q: usize>(z: &mut [C; NC]) {
 /// quarters.
 #[inline(always)]
 fn last_stage(z: &mut [C; NC]) {
+    // the M4F's paired loads and stores (`dsp::fft4`, the same arithmetic)
+    #[cfg(tinygenre_dsp)]
+    crate::dsp::fft4::last_stage(z, &COS_Q);
+    #[cfg(not(tinygenre_dsp))]
+    last_stage_portable(z);
+}
+
+/// [`last_stage`]'s portable form (the only one off the M4F).
+#[cfg_attr(tinygenre_dsp, allow(dead_code))]
+#[inline(always)]
+fn last_stage_portable(z: &mut [C; NC]) {
     let (a, rest) = z.split_at_mut(NC / 4);
     let (b, rest) = rest.split_at_mut(NC / 4);
     let (c, d) = rest.split_at_mut(NC / 4);
@@ -255,43 +288,44 @@ pub fn split_power_folded(buf: &mut [f32; N]) {
     let Ok(z) = <&mut [C; NC]>::try_from(z) else {
         return;
     };
-    let (lo, hi) = z.split_at_mut(NC / 2);
     // k = 0: X[0] = Zr + Zi, X[1024] = Zr - Zi (4 |X|^2 = (2 X)^2)
-    if let Some(z0) = lo.first_mut() {
+    if let Some(z0) = z.first_mut() {
         let (s, d) = (z0[0] + z0[1], z0[0] - z0[1]);
         let (s, d) = (s + s, d + d);
         *z0 = [s * s, d * d];
     }
-    // k = 1..512 with B = Z[1024 - k] (hi[512 - k]); k = 512 pairs with itself (hi[0])
-    for k in 1..=NC / 2 {
-        let Some(&b) = hi.get(NC / 2 - k) else {
-            continue;
-        };
-        let Some(a) = (if k < NC / 2 {
-            lo.get_mut(k)
-        } else {
-            hi.get_mut(0)
-        }) else {
-            continue;
-        };
-        // Fe = A + conj(B), Fo = A - conj(B)
-        let fe = [a[0] + b[0], a[1] - b[1]];
-        let fo = [a[0] - b[0], a[1] + b[1]];
-        let (c, s) = (cq(k), cq(NC / 2 - k));
-        // U = W^k Fo with W^k = (c, -s); 2 X[k] = Fe - i U, 2 conj(X[1024-k]) = Fe + i U
-        let ur = c * fo[0] + s * fo[1];
-        let ui = c * fo[1] - s * fo[0];
-        let (xr, xi) = (fe[0] + ui, fe[1] - ur);
-        let (yr, yi) = (fe[0] - ui, fe[1] + ur);
-        let pk = xr * xr + xi * xi;
-        let pn = yr * yr + yi * yi;
-        if k < NC / 2 {
+    // k = 1..512 with B = Z[1024 - k] (hi[512 - k]), into slot k
+    #[cfg(tinygenre_dsp)]
+    crate::dsp::fft4::split_power_pairs(z, &COS_Q);
+    #[cfg(not(tinygenre_dsp))]
+    {
+        let (lo, hi) = z.split_at_mut(NC / 2);
+        // slots 1..512 against slots 1023 down to 513
+        for (k, (a, b)) in (1..).zip(lo.iter_mut().skip(1).zip(hi.iter().rev())) {
+            let (pk, pn) = split_pair(*a, *b, k);
             *a = [pk, pn];
-        } else {
-            *a = [pk, pk];
         }
     }
-    // k = 512 landed in hi[0]; move it to slot 512 = hi[0] (it is already there)
+    // k = 512 pairs with itself (slot 512)
+    if let Some(a) = z.get_mut(NC / 2) {
+        let (pk, _) = split_pair(*a, *a, NC / 2);
+        *a = [pk, pk];
+    }
+}
+
+/// `4 |X[k]|^2` and `4 |X[1024 - k]|^2` from `A = Z[k]`, `B = Z[1024 - k]`.
+#[inline(always)]
+fn split_pair(a: C, b: C, k: usize) -> (f32, f32) {
+    // Fe = A + conj(B), Fo = A - conj(B)
+    let fe = [a[0] + b[0], a[1] - b[1]];
+    let fo = [a[0] - b[0], a[1] + b[1]];
+    let (c, s) = (cq(k), cq(NC / 2 - k));
+    // U = W^k Fo with W^k = (c, -s); 2 X[k] = Fe - i U, 2 conj(X[1024-k]) = Fe + i U
+    let ur = c * fo[0] + s * fo[1];
+    let ui = c * fo[1] - s * fo[0];
+    let (xr, xi) = (fe[0] + ui, fe[1] - ur);
+    let (yr, yi) = (fe[0] - ui, fe[1] + ur);
+    (xr * xr + xi * xi, yr * yr + yi * yi)
 }
 
 /// Windowed frame in natural order in, folded `4 |X|^2` out (module docs), in place: the

@@ -46,7 +46,7 @@ fn main() -> ! {
     let ring = buf;
     let mut z = [0.0f32; 2048];
     let t0 = counter::ticks();
-    let _ = rfft::load_ring_windowed_first_stage(&ring, 78, &mut z);
+    let _ = rfft::load_ring_windowed_first_stage(&ring, 1024, &mut z);
     let t1 = counter::ticks();
     rfft::cfft1024_dit_after_first_stage(&mut z);
     let t2 = counter::ticks();

@@ -68,6 +68,32 @@ impl MelFilterbank {
         mel: &mut [f32],
     ) -> Slopes {
         const SLOTS: usize = 1025;
+        #[cfg(tinygenre_dsp)]
+        if !SQRT {
+            // the M4F's loop (`dsp::fft4`, the same arithmetic)
+            use crate::dsp::fft4::{mel_slopes_ascending, mel_slopes_descending};
+            let mut cur = self.rising.get(lo).copied().unwrap_or(0) as usize;
+            let mut state = [0.0f32; 2];
+            if let (Some(p), Some(r), Some(w)) = (
+                pairs.get(lo..split),
+                self.rising.get(lo..split),
+                self.weight.get(lo..split),
+            ) {
+                mel_slopes_ascending(p, r, w, mel, &mut cur, &mut state);
+            }
+            if let (Some(p), Some(r), Some(w)) = (
+                pairs.get(SLOTS - hi..SLOTS - start),
+                self.rising.get(start..hi),
+                self.weight.get(start..hi),
+            ) {
+                mel_slopes_descending(p, r, w, mel, &mut cur, &mut state);
+            }
+            return Slopes {
+                cur: cur as u8, // at most n_mels <= 128
+                up: state[0],
+                down: state[1],
+            };
+        }
         let mut slopes = Slopes {
             cur: self.rising.get(lo).copied().unwrap_or(0),
             up: 0.0,
