@@ -96,9 +96,15 @@ fn hann_pair<const LOW: bool>(i: usize) -> (f32, f32) {
 /// Returns `false` (and leaves `buf` as it was) for an odd `pos`, which the default front end
 /// never has (its hop is even); the caller then takes the in-place path.
 pub fn load_ring_windowed_first_stage(ring: &[f32; N], pos: usize, buf: &mut [f32; N]) -> bool {
+    first_stage::<true>(ring, pos, buf)
+}
+
+/// [`load_ring_windowed_first_stage`], with the M4F's loop when `ASM` (and the target has it).
+#[inline(always)]
+fn first_stage<const ASM: bool>(ring: &[f32; N], pos: usize, buf: &mut [f32; N]) -> bool {
     // the M4F's block streams (`dsp::fft4`, the same arithmetic) for the default hop
     #[cfg(tinygenre_dsp)]
-    if crate::dsp::fft4::first_stage_blocks(ring, pos, &HANN_HALF, buf) {
+    if ASM && crate::dsp::fft4::first_stage_blocks(ring, pos, &HANN_HALF, buf) {
         return true;
     }
     if !pos.is_multiple_of(2) {
@@ -144,13 +150,13 @@ pub fn permute_in_place(buf: &mut [f32; N]) {
 /// One radix-4 decimation-in-time stage on groups of `L` points (`Q = L / 4`), twiddles
 /// `W_L^{j}, W_L^{2j}, W_L^{3j}` (`W_L = e^{-2 pi i / L}`) for the `j`-th butterfly of a group.
 #[inline(always)]
-fn stage<const L: usize, const Q: usize>(z: &mut [C; NC]) {
+fn stage<const L: usize, const Q: usize, const ASM: bool>(z: &mut [C; NC]) {
     let step = N / L; // W_L^j = W_2048^{j * step}
     for j in 0..Q {
         let (w1, w2, w3) = twiddles(j * step);
         // the M4F's paired loads and stores (`dsp::fft4`, the same arithmetic)
         #[cfg(tinygenre_dsp)]
-        match L {
+        match if ASM { L } else { 0 } {
             16 => {
                 crate::dsp::fft4::groups16(z, j, [w1, w2, w3]);
                 continue;
@@ -184,16 +190,17 @@ fn stage<const L: usize, const Q: usize>(z: &mut [C; NC]) {
 /// The last stage (`L = 1024`, one group) as [`stage`] computes it, as one loop over the four
 /// quarters.
 #[inline(always)]
-fn last_stage(z: &mut [C; NC]) {
+fn last_stage<const ASM: bool>(z: &mut [C; NC]) {
     // the M4F's paired loads and stores (`dsp::fft4`, the same arithmetic)
     #[cfg(tinygenre_dsp)]
-    crate::dsp::fft4::last_stage(z, &COS_Q);
-    #[cfg(not(tinygenre_dsp))]
+    if ASM {
+        crate::dsp::fft4::last_stage(z, &COS_Q);
+        return;
+    }
     last_stage_portable(z);
 }
 
 /// [`last_stage`]'s portable form (the only one off the M4F).
-#[cfg_attr(tinygenre_dsp, allow(dead_code))]
 #[inline(always)]
 fn last_stage_portable(z: &mut [C; NC]) {
     let (a, rest) = z.split_at_mut(NC / 4);
@@ -260,7 +267,7 @@ pub fn cfft1024_dit(buf: &mut [f32; N]) {
         return;
     };
     stage4(z);
-    rest(z);
+    rest::<true>(z);
 }
 
 /// Stages 2 to 5 of [`cfft1024_dit`], after [`load_ring_windowed_first_stage`] (which did the
@@ -270,20 +277,42 @@ pub fn cfft1024_dit_after_first_stage(buf: &mut [f32; N]) {
     let Ok(z) = <&mut [C; NC]>::try_from(z) else {
         return;
     };
-    rest(z);
+    rest::<true>(z);
 }
 
 #[inline(always)]
-fn rest(z: &mut [C; NC]) {
-    stage::<16, 4>(z);
-    stage::<64, 16>(z);
-    stage::<256, 64>(z);
-    last_stage(z);
+fn rest<const ASM: bool>(z: &mut [C; NC]) {
+    stage::<16, 4, ASM>(z);
+    stage::<64, 16, ASM>(z);
+    stage::<256, 64, ASM>(z);
+    last_stage::<ASM>(z);
 }
 
 /// The real-input split fused with the power spectrum: from the inner FFT's output `Z` (natural
 /// order) to the folded layout of 4 `|X|^2` (module docs), in place.
 pub fn split_power_folded(buf: &mut [f32; N]) {
+    split::<true>(buf);
+}
+
+/// The whole ring-to-folded-power path ([`load_ring_windowed_first_stage`],
+/// [`cfft1024_dit_after_first_stage`], [`split_power_folded`]) in portable Rust only, on every
+/// target: the reference the firmware's `kernels` binary checks the M4F loops against.
+/// Returns `false` (nothing computed) for an odd `pos`.
+pub fn power_folded_from_ring_portable(ring: &[f32; N], pos: usize, buf: &mut [f32; N]) -> bool {
+    if !first_stage::<false>(ring, pos, buf) {
+        return false;
+    }
+    let (z, _) = buf.as_chunks_mut::<2>();
+    if let Ok(z) = <&mut [C; NC]>::try_from(z) {
+        rest::<false>(z);
+    }
+    split::<false>(buf);
+    true
+}
+
+/// [`split_power_folded`], with the M4F's loop when `ASM` (and the target has it).
+#[inline(always)]
+fn split<const ASM: bool>(buf: &mut [f32; N]) {
     let (z, _) = buf.as_chunks_mut::<2>();
     let Ok(z) = <&mut [C; NC]>::try_from(z) else {
         return;
@@ -296,9 +325,13 @@ pub fn split_power_folded(buf: &mut [f32; N]) {
     }
     // k = 1..512 with B = Z[1024 - k] (hi[512 - k]), into slot k
     #[cfg(tinygenre_dsp)]
-    crate::dsp::fft4::split_power_pairs(z, &COS_Q);
+    let done = ASM && {
+        crate::dsp::fft4::split_power_pairs(z, &COS_Q);
+        true
+    };
     #[cfg(not(tinygenre_dsp))]
-    {
+    let done = false;
+    if !done {
         let (lo, hi) = z.split_at_mut(NC / 2);
         // slots 1..512 against slots 1023 down to 513
         for (k, (a, b)) in (1..).zip(lo.iter_mut().skip(1).zip(hi.iter().rev())) {

@@ -14,6 +14,30 @@ impl MelFilterbank {
     /// [`Error::OutputTooSmall`] if either slice is too short or the bank is not 2048-point's,
     /// [`Error::ConfigBadPower`] for a power other than 1 or 2.
     pub fn apply_folded(&self, folded: &[f32], power: u8, mel: &mut [f32]) -> Result<(), Error> {
+        self.apply_folded_impl::<true>(folded, power, mel)
+    }
+
+    /// [`MelFilterbank::apply_folded`] in portable Rust only, on every target: the reference the
+    /// firmware's `kernels` binary checks the M4F loop against.
+    ///
+    /// # Errors
+    /// As [`MelFilterbank::apply_folded`].
+    pub fn apply_folded_portable(
+        &self,
+        folded: &[f32],
+        power: u8,
+        mel: &mut [f32],
+    ) -> Result<(), Error> {
+        self.apply_folded_impl::<false>(folded, power, mel)
+    }
+
+    #[inline(always)]
+    fn apply_folded_impl<const ASM: bool>(
+        &self,
+        folded: &[f32],
+        power: u8,
+        mel: &mut [f32],
+    ) -> Result<(), Error> {
         const HALF: usize = 512;
         let scale = match power {
             2 => 0.25,
@@ -39,9 +63,9 @@ impl MelFilterbank {
         let (pairs, _) = folded.as_chunks::<2>();
         let bins = [lo, split, start, hi];
         let slopes = if power == 1 {
-            self.slopes_folded::<true>(pairs, bins, mel)
+            self.slopes_folded::<true, ASM>(pairs, bins, mel)
         } else {
-            self.slopes_folded::<false>(pairs, bins, mel)
+            self.slopes_folded::<false, ASM>(pairs, bins, mel)
         };
         if let Some(m) = (slopes.cur as usize)
             .checked_sub(1)
@@ -61,7 +85,7 @@ impl MelFilterbank {
     /// The slope sums of [`MelFilterbank::apply_folded`] over bins `lo..split` (at `2b`) and
     /// `start..hi` (at `2049 - 2b`), with `sqrt` applied to each power when `SQRT`.
     #[inline(always)]
-    fn slopes_folded<const SQRT: bool>(
+    fn slopes_folded<const SQRT: bool, const ASM: bool>(
         &self,
         pairs: &[[f32; 2]],
         [lo, split, start, hi]: [usize; 4],
@@ -69,7 +93,7 @@ impl MelFilterbank {
     ) -> Slopes {
         const SLOTS: usize = 1025;
         #[cfg(tinygenre_dsp)]
-        if !SQRT {
+        if ASM && !SQRT {
             // the M4F's loop (`dsp::fft4`, the same arithmetic)
             use crate::dsp::fft4::{mel_slopes_ascending, mel_slopes_descending};
             let mut cur = self.rising.get(lo).copied().unwrap_or(0) as usize;
