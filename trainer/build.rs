@@ -10,10 +10,13 @@ use std::path::Path;
 /// module the feature path imports is listed.
 const SOURCES: &[&str] = &[
     "infer-core/src/config.rs",
+    "infer-core/src/db.rs",
     "infer-core/src/fft.rs",
     "infer-core/src/filterbank.rs",
+    "infer-core/src/filterbank/folded.rs",
     "infer-core/src/frontend.rs",
     "infer-core/src/limits.rs",
+    "infer-core/src/rfft.rs",
     "infer-core/src/window.rs",
     "corpus/src/audio/au.rs",
     "corpus/src/audio/error.rs",

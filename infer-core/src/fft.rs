@@ -5,6 +5,10 @@
 //! real Nyquist coefficient `X[N/2]` is packed into the imaginary part of the
 //! (purely real) DC bin. [`power_spectrum_in_place`] unpacks it, so the
 //! result is the ordinary one-sided spectrum `|X[k]|^p` for `k = 0..=N/2`.
+//!
+//! The front end uses microfft only for sizes other than 2048 (host builds); 2048 points go
+//! through [`crate::rfft`]. On the device microfft is no longer linked; it stays the reference
+//! the radix-4 FFT is tested against.
 
 use microfft::real;
 

@@ -17,6 +17,8 @@
 use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_BINS, MAX_N_MELS, MelNorm, MelScale};
 
+mod folded;
+
 /// Slaney scale: linear part `f / (200/3)` below 1 kHz.
 const SLANEY_F_SP: f64 = 200.0 / 3.0;
 const SLANEY_MIN_LOG_HZ: f64 = 1000.0;

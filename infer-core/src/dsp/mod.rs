@@ -1,6 +1,8 @@
 //! The int8 convolution's inner products: the only module of infer-core with `unsafe` code
 //! (`asm!` blocks, each with its safety comment, on Cortex-M cores with the DSP extension:
 //! `SMLAD`, `SXTB16`, `SXTAB16`; every one has a portable twin, the only version elsewhere).
+//! `fft4` (M4F only) holds the front end's FFT and filterbank loops (paired f32 loads and
+//! stores), whose twins are the portable code in `rfft.rs` and `filterbank/folded.rs`.
 //!
 //! The column holds the four pixels' inputs with the input zero point already subtracted, as
 //! int16 in `[-255, 255]`, in groups of four taps `x0..x3`. Each group is eight 32-bit words:
@@ -462,6 +464,8 @@ fn widen4_impl(src: &[i8], zpn: i32, dst: &mut [Group], p: usize) -> usize {
     n4
 }
 
+#[cfg(tinygenre_dsp)]
+pub mod fft4;
 mod k9;
 pub use k9::{
     Layer9, Quad9, Requant9, W9, conv9_channels, conv9_channels_checked, dot9_portable,

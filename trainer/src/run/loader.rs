@@ -136,8 +136,7 @@ pub fn discover(cfg: &RunConfig) -> anyhow::Result<Option<Discovered>> {
             .context("building the default synthetic dataset")?,
         DataSource::Toy(_) => return Ok(None),
     };
-    let dataset =
-        Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
+    let dataset = Dataset::discover(&root).with_context(|| format!("--data {}", root.display()))?;
     Ok(Some(Discovered { root, dataset }))
 }
 
