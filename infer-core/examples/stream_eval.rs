@@ -316,14 +316,7 @@ fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>
             }
             Some("summary") => {
                 let s = replayed.take().ok_or("summary line before an end line")?;
-                for (key, host) in [
-                    ("duty_ppm", s.duty_ppm),
-                    ("avail_insns", s.available_instructions),
-                    ("worst_hop_latency_insns", s.worst_hop_latency),
-                    ("chunk_overruns", s.chunk_overruns),
-                    ("queue_overruns", s.queue_overruns),
-                    ("max_queue", u64::from(s.max_queue)),
-                ] {
+                for (key, host) in s.device_fields() {
                     let device: u64 = field(line, key)?.parse()?;
                     if device != host {
                         return Err(format!(

@@ -378,20 +378,10 @@ fn live_clip(
     schedule.finish();
     let s = schedule.summary();
     out.line(|l| {
-        l.s("summary ")
-            .u(idx as u64)
-            .s(" duty_ppm=")
-            .u(s.duty_ppm)
-            .s(" avail_insns=")
-            .u(s.available_instructions)
-            .s(" worst_hop_latency_insns=")
-            .u(s.worst_hop_latency)
-            .s(" chunk_overruns=")
-            .u(s.chunk_overruns)
-            .s(" queue_overruns=")
-            .u(s.queue_overruns)
-            .s(" max_queue=")
-            .u(s.max_queue.into());
+        l.s("summary ").u(idx as u64);
+        for (key, value) in s.device_fields() {
+            l.s(" ").s(key).s("=").u(value);
+        }
     })?;
     Ok(clf.hops())
 }

@@ -227,14 +227,7 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
                 if num::<usize>(clip, "clip index", line)? != out.clips.len() {
                     bail!("{line:?} is not the summary of clip {}", out.clips.len());
                 }
-                for (key, replayed) in [
-                    ("duty_ppm", s.duty_ppm),
-                    ("avail_insns", s.available_instructions),
-                    ("worst_hop_latency_insns", s.worst_hop_latency),
-                    ("chunk_overruns", s.chunk_overruns),
-                    ("queue_overruns", s.queue_overruns),
-                    ("max_queue", u64::from(s.max_queue)),
-                ] {
+                for (key, replayed) in s.device_fields() {
                     let device = kv_u64(line, key)?;
                     if device != replayed {
                         bail!(
