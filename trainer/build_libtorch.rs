@@ -29,7 +29,7 @@ pub fn main() {
 }
 
 /// The libtorch `lib` directory, once the version is known to be 2.9.
-fn check(root: Option<PathBuf>) -> Result<PathBuf, String> {
+pub fn check(root: Option<PathBuf>) -> Result<PathBuf, String> {
     let root = root.ok_or("LIBTORCH is not set (.cargo/config.toml sets it)")?;
     let root = root
         .canonicalize()
