@@ -3,7 +3,8 @@
 # feeds it PCM clips under QEMU at a stated clock, and checks every hop line (int8 logits,
 # smoothed posterior bits, decision, window) bit for bit with `stream_eval --firmware`, which
 # also replays the firmware's per-chunk costs through the device's schedule
-# (`infer_core::realtime`) and prints the live summary (duty cycle, worst hop latency, overruns).
+# (`infer_core::realtime`), checks the firmware's own `summary` line (duty cycle, worst hop
+# latency, overruns) against that replay and prints it.
 # Usage: scripts/live-check.sh [MODEL.postcard] [CLOCK_HZ] [FILE.wav|FILE.pcm ...]
 #   default model: models/baseline-synth-int8.postcard; default clock: 168000000
 #   default clip: 8 s of a synthetic chord with noise bursts (python3, no GTZAN needed)
@@ -53,7 +54,7 @@ fi
 (cd "$work" && timeout 900 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
     -monitor none -serial none -semihosting-config enable=on,target=native -icount shift=0 \
     -kernel "$elf")
-grep -E '^(clip|end|stack|done)' "$work/out.txt"
+grep -E '^(clip|end|summary|stack|done)' "$work/out.txt"
 report=$(cargo run -q -p infer-core --features std --example stream_eval -- "$model" "${clips[@]}" \
     --firmware "$work/out.txt")
 grep '^summary' <<<"$report"

@@ -6,17 +6,17 @@
 
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use trainer::backend::DeviceKind;
-use trainer::train::{optimizer, train_step};
+use trainer::models::backend::DeviceKind;
+use trainer::study::train::{optimizer, train_step};
 
 use tinygenre_benches::TRAIN_BATCH as BATCH;
 
 // The same allocator as the `trainer` binary, so the bench measures what users run.
 #[global_allocator]
-static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+static GLOBAL: trainer::base::alloc::Allocator = trainer::base::alloc::Allocator;
 
 fn bench(c: &mut Criterion) {
-    trainer::alloc::keep_freed_memory();
+    trainer::base::alloc::keep_freed_memory();
     let mut g = c.benchmark_group("train_throughput");
     g.sample_size(10);
     g.throughput(Throughput::Elements(BATCH as u64));

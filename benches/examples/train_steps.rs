@@ -10,18 +10,18 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use trainer::backend::DeviceKind;
-use trainer::train::{optimizer, train_step};
+use trainer::models::backend::DeviceKind;
+use trainer::study::train::{optimizer, train_step};
 
 use tinygenre_benches::TRAIN_BATCH as BATCH;
 
 // the `trainer` binary's allocator, so host-side allocation costs what it costs in training
 #[global_allocator]
-static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+static GLOBAL: trainer::base::alloc::Allocator = trainer::base::alloc::Allocator;
 const WARMUP: usize = 3;
 
 fn main() -> anyhow::Result<()> {
-    trainer::alloc::keep_freed_memory();
+    trainer::base::alloc::keep_freed_memory();
     let mut args = std::env::args().skip(1);
     let kind: DeviceKind = args.next().as_deref().unwrap_or("flex").parse()?;
     let steps: usize = args.next().as_deref().unwrap_or("50").parse()?;

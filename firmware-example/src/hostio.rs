@@ -7,7 +7,7 @@
 use core::ffi::CStr;
 
 use semihosting::fs::File;
-use semihosting::io::{Read, Write};
+use semihosting::io::Read;
 
 use crate::error::FwError;
 use crate::text::Line;
@@ -159,8 +159,15 @@ impl PcmClip {
     pub fn read(&mut self, out: &mut [i16], bytes: &mut [u8]) -> Result<usize, FwError> {
         let n = out.len().min(self.left);
         let raw = bytes.get_mut(..2 * n).ok_or(FwError::ClipRead)?;
-        // A file that shrinks under us ends `read_exact` with an error: no hang.
-        self.file.read_exact(raw).map_err(|_| FwError::ClipRead)?;
+        // A file that shrinks under us ends the read with an error: no hang. (Not `read_exact`:
+        // its range slicing brings `core::fmt` into the firmware, as `text::write_all` says.)
+        let mut todo: &mut [u8] = raw;
+        while !todo.is_empty() {
+            match self.file.read(todo) {
+                Ok(got) if got > 0 => todo = todo.get_mut(got..).ok_or(FwError::ClipRead)?,
+                _ => return Err(FwError::ClipRead),
+            }
+        }
         for (s, b) in out.iter_mut().zip(raw.chunks_exact(2)) {
             if let [lo, hi] = *b {
                 *s = i16::from_le_bytes([lo, hi]);
@@ -194,6 +201,6 @@ impl LineWriter {
         f(&mut self.line);
         self.line.b(b"\n");
         let data = self.line.bytes().ok_or(FwError::OutWrite)?;
-        self.file.write_all(data).map_err(|_| FwError::OutWrite)
+        crate::text::write_all(&mut self.file, data).map_err(|()| FwError::OutWrite)
     }
 }

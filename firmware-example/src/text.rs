@@ -112,6 +112,20 @@ fn divmod10(v: u64) -> (u64, u32) {
     ((u64::from(qh) << 32) | u64::from((q1 << 16) | q2), r2)
 }
 
+/// Writes all of `data` (the `Write::write_all` of the semihosting crate slices with a range
+/// whose failure path pulls in `core::fmt`'s integer formatting, about 0.7 KiB of flash).
+/// `Err(())` when a write fails or makes no progress.
+#[inline(never)]
+pub fn write_all(w: &mut impl Write, mut data: &[u8]) -> Result<(), ()> {
+    while !data.is_empty() {
+        match w.write(data) {
+            Ok(n) if n > 0 => data = data.get(n..).ok_or(())?,
+            _ => return Err(()),
+        }
+    }
+    Ok(())
+}
+
 /// Writes one line to the host's stderr (best effort).
 #[inline(never)]
 pub fn eprint(f: impl FnOnce(&mut Line)) {
@@ -119,7 +133,7 @@ pub fn eprint(f: impl FnOnce(&mut Line)) {
     f(&mut line);
     line.b(b"\n");
     if let (Ok(mut err), Some(b)) = (semihosting::io::stderr(), line.bytes()) {
-        let _ = err.write_all(b);
+        let _ = write_all(&mut err, b);
     }
 }
 

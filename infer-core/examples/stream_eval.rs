@@ -19,7 +19,7 @@ use infer_core::classifier::{Classifier, ClassifierConfig, Decision, argmax};
 use infer_core::executor::{Executor, run_logmel};
 use infer_core::frontend::LogMel;
 use infer_core::model::Model;
-use infer_core::realtime::{FrameWork, Realtime, RealtimeConfig};
+use infer_core::realtime::{FrameWork, Realtime, RealtimeConfig, RealtimeSummary};
 use std::error::Error;
 use std::path::Path;
 
@@ -214,13 +214,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The firmware's sample rate and DMA half-buffer (live protocols 2 and 3).
+/// The firmware's sample rate and DMA half-buffer (live protocols 2 to 4).
 const LIVE_SAMPLE_RATE: u32 = 22_050;
 const LIVE_CHUNK: u32 = 1024;
 
 /// Replays the live firmware's per-chunk costs (`cost` lines) through the device's schedule
 /// (`infer_core::realtime`, at each clip's `clock_hz` and `queue_frames`) and prints, per clip,
-/// the `summary` line the firmware printed before protocol 2 (and `lat` lines if asked).
+/// a `summary` line (and `lat` lines if asked); from protocol 4 on, the firmware's own `summary`
+/// line (the same schedule run on the device) must hold the same figures.
 fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>> {
     fn field<'a>(line: &'a str, key: &str) -> Result<&'a str, Box<dyn Error>> {
         line.split(' ')
@@ -228,6 +229,7 @@ fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>
             .ok_or_else(|| format!("no {key} in {line}").into())
     }
     let mut clip: Option<(String, Realtime, u64)> = None;
+    let mut replayed: Option<RealtimeSummary> = None;
     let report = |idx: &str, rt: &mut Realtime, clock: u64, hops: u64, busy: u64| {
         rt.finish();
         while let Some(l) = rt.take_latency() {
@@ -256,11 +258,15 @@ fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>
                 s.busy_instructions
             );
         }
+        s
     };
     for line in out.lines() {
         let mut it = line.split(' ');
         match it.next() {
             Some("clip") => {
+                if replayed.is_some() {
+                    return Err(format!("{line}: the previous clip has no summary line").into());
+                }
                 let idx = it.next().ok_or("clip line")?.to_string();
                 let clock: u64 = field(line, "clock_hz")?.parse()?;
                 let rt = Realtime::new(RealtimeConfig {
@@ -306,10 +312,25 @@ fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>
                 let (idx, mut rt, clock) = clip.take().ok_or("end line before a clip line")?;
                 let hops = field(line, "hops")?.parse()?;
                 let busy = field(line, "busy_insns")?.parse()?;
-                report(&idx, &mut rt, clock, hops, busy);
+                replayed = Some(report(&idx, &mut rt, clock, hops, busy));
+            }
+            Some("summary") => {
+                let s = replayed.take().ok_or("summary line before an end line")?;
+                for (key, host) in s.device_fields() {
+                    let device: u64 = field(line, key)?.parse()?;
+                    if device != host {
+                        return Err(format!(
+                            "{line}: the device's {key}={device}, the host's replay {host}"
+                        )
+                        .into());
+                    }
+                }
             }
             _ => {}
         }
+    }
+    if replayed.is_some() {
+        return Err("the last clip has no summary line".into());
     }
     Ok(())
 }

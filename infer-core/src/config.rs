@@ -11,10 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The largest FFT size compiled in (`rfft_2048` of microfft).
-pub const MAX_N_FFT: usize = 2048;
-/// The smallest FFT size accepted.
-pub const MIN_N_FFT: usize = 16;
+pub use crate::limits::{MAX_N_FFT, MIN_N_FFT};
 /// The largest number of FFT bins (`MAX_N_FFT / 2 + 1`).
 pub const MAX_N_BINS: usize = MAX_N_FFT / 2 + 1;
 /// The largest number of mel bands.

@@ -5,11 +5,15 @@
 //! real Nyquist coefficient `X[N/2]` is packed into the imaginary part of the
 //! (purely real) DC bin. [`power_spectrum_in_place`] unpacks it, so the
 //! result is the ordinary one-sided spectrum `|X[k]|^p` for `k = 0..=N/2`.
+//!
+//! The front end uses microfft only for sizes other than 2048 (host builds); 2048 points go
+//! through [`crate::rfft`]. On the device microfft is no longer linked; it stays the reference
+//! the radix-4 FFT is tested against.
 
 use microfft::real;
 
 use crate::Error;
-use crate::config::{MAX_N_FFT, MIN_N_FFT};
+use crate::limits::{MAX_N_FFT, MIN_N_FFT};
 
 /// Whether `n_fft` is an FFT size compiled into this build (every power of two in
 /// `MIN_N_FFT..=MAX_N_FFT` with the `fft-all-sizes` feature, else only [`DEVICE_N_FFT`]).
@@ -111,7 +115,7 @@ pub fn power_spectrum_in_place(buf: &mut [f32], n_fft: usize, power: u8) -> Resu
     }
     if power == 1 {
         for v in buf.iter_mut().take(half + 1) {
-            *v = libm::sqrtf(*v);
+            *v = crate::dsp::sqrt_f32(*v);
         }
     }
     Ok(())

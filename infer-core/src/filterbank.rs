@@ -17,6 +17,8 @@
 use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_BINS, MAX_N_MELS, MelNorm, MelScale};
 
+mod folded;
+
 /// Slaney scale: linear part `f / (200/3)` below 1 kHz.
 const SLANEY_F_SP: f64 = 200.0 / 3.0;
 const SLANEY_MIN_LOG_HZ: f64 = 1000.0;
@@ -240,7 +242,13 @@ impl MelFilterbank {
         let packed = packed.get(..2 * half).ok_or(Error::OutputTooSmall)?;
         let (pairs, _) = packed.as_chunks::<2>();
         let &[dc, nyq] = pairs.first().ok_or(Error::OutputTooSmall)?;
-        let pw = |v: f32| if power == 1 { libm::sqrtf(v) } else { v };
+        let pw = |v: f32| {
+            if power == 1 {
+                crate::dsp::sqrt_f32(v)
+            } else {
+                v
+            }
+        };
         let mel = mel.get_mut(..self.n_mels).ok_or(Error::OutputTooSmall)?;
         mel.fill(0.0);
         let (lo, hi) = (self.first_bin, self.end_bin);

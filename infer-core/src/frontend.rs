@@ -1,16 +1,22 @@
-//! Whole-signal log-mel spectrogram on the microfft fast path.
+//! Whole-signal log-mel spectrogram on the fast path.
 //!
 //! ```text
 //! samples -> [zero pad n_fft/2 each side] -> frames of n_fft every hop
-//!   -> periodic Hann -> rfft (microfft) -> |X|^power (in place)
+//!   -> periodic Hann -> real FFT -> |X|^power (in place)
 //!   -> sparse mel filterbank -> 10 log10(max(amin, S)) - 10 log10(max(amin, ref))
 //!   -> [top_db floor over the whole output]
 //! ```
+//!
+//! The real FFT is [`crate::rfft`]'s radix-4 one for `n_fft = 2048` (the default front end and
+//! the only size on the device; the power comes out folded and goes to
+//! [`MelFilterbank::apply_folded`]), microfft's for the other sizes (host builds,
+//! `fft-all-sizes`). The dB step is [`db10`].
 
 use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_FFT, MAX_N_MELS};
-use crate::fft;
+pub use crate::db::db10;
 use crate::filterbank::MelFilterbank;
+use crate::rfft;
 use crate::window;
 
 /// A sample format the front end accepts.
@@ -205,19 +211,57 @@ impl LogMel {
             .get_mut(..n_fft)
             .ok_or(Error::ConfigUnsupportedFftSize)?;
         window::apply_hann(frame)?;
+        if n_fft == rfft::N {
+            // the M4F-tuned path: permutation, radix-4 FFT, split fused with the power
+            rfft::power_folded_in_place(&mut self.buf);
+            return self.finish_folded();
+        }
+        self.finish_other_sizes()
+    }
+
+    /// The front end of another FFT size than 2048 (microfft; host builds only).
+    #[cfg(feature = "fft-all-sizes")]
+    fn finish_other_sizes(&mut self) -> Result<(), Error> {
+        let n_fft = self.n_fft;
         // the power of each bin is computed where the filterbank reads it (no pass over the
         // spectrum; the same values as fft::power_spectrum_in_place)
         if self.cfg.power != 1 && self.cfg.power != 2 {
             return Err(Error::ConfigBadPower);
         }
-        fft::rfft_packed(&mut self.buf, n_fft)?;
+        crate::fft::rfft_packed(&mut self.buf, n_fft)?;
         self.fb
             .apply_packed(&self.buf, self.cfg.power, &mut self.mel)?;
+        self.log_mel();
+        Ok(())
+    }
+
+    /// Without `fft-all-sizes` only 2048 points are compiled in.
+    #[cfg(not(feature = "fft-all-sizes"))]
+    fn finish_other_sizes(&mut self) -> Result<(), Error> {
+        Err(Error::ConfigUnsupportedFftSize)
+    }
+
+    /// Mel and dB of the folded power spectrum in the buffer ([`rfft`]).
+    pub(crate) fn finish_folded(&mut self) -> Result<(), Error> {
+        self.fb
+            .apply_folded(&self.buf, self.cfg.power, &mut self.mel)?;
+        self.log_mel();
+        Ok(())
+    }
+
+    /// The 2048-point buffer, for the streaming form's fused ring gather.
+    pub(crate) fn buf_2048(&mut self) -> &mut [f32; rfft::N] {
+        &mut self.buf
+    }
+
+    /// `10 log10(max(amin, mel)) - db_offset` in place.
+    fn log_mel(&mut self) {
         let amin = self.cfg.amin;
         for v in self.mel.iter_mut().take(self.n_mels) {
-            *v = 10.0 * libm::log10f(v.max(amin)) - self.db_offset;
+            // `max` without the call to `fmaxf` (same result: a NaN gives `amin` either way)
+            let x = if *v > amin { *v } else { amin };
+            *v = db10(x) - self.db_offset;
         }
-        Ok(())
     }
 
     /// The log-mel values of the last computed frame (`n_mels` values).
@@ -241,7 +285,7 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    /// Fast path (f32, microfft, sparse bank) against the f64 direct-DFT
+    /// Fast path (f32, radix-4 FFT or microfft, sparse bank) against the f64 direct-DFT
     /// reference on noise, tones and impulses, both presets, with and
     /// without centring.
     #[test]
@@ -317,7 +361,7 @@ mod tests {
         let mut lm = LogMel::new(&FrontendConfig::DEFAULT).unwrap();
         let mut out = vec![0.0; 128 * 3];
         assert_eq!(lm.compute_f32(&[0.0; 1024], &mut out).unwrap(), 3);
-        let floor = 10.0 * libm::log10f(1e-10);
+        let floor = db10(1e-10);
         assert!(out.iter().all(|&v| v == floor));
         assert!((floor + 100.0).abs() < 1e-4);
 

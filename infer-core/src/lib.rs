@@ -25,10 +25,13 @@ pub mod error;
 
 // ---- front end: audio -> log-mel frames ----
 pub mod config;
+pub mod db;
 pub mod fft;
 pub mod filterbank;
 pub mod frontend;
+pub mod limits;
 pub mod reference;
+pub mod rfft;
 pub mod stream;
 pub mod window;
 

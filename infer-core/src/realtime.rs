@@ -117,6 +117,20 @@ impl RealtimeSummary {
     pub fn overruns(&self) -> u64 {
         self.chunk_overruns + self.queue_overruns
     }
+
+    /// The figures of the live firmware's `summary` line, as `(key, value)` in the order it
+    /// prints them: the device writes them and the host checks them against its replay, both
+    /// from this list.
+    pub fn device_fields(&self) -> [(&'static str, u64); 6] {
+        [
+            ("duty_ppm", self.duty_ppm),
+            ("avail_insns", self.available_instructions),
+            ("worst_hop_latency_insns", self.worst_hop_latency),
+            ("chunk_overruns", self.chunk_overruns),
+            ("queue_overruns", self.queue_overruns),
+            ("max_queue", u64::from(self.max_queue)),
+        ]
+    }
 }
 
 /// The schedule; see the module docs.

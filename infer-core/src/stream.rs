@@ -16,6 +16,7 @@
 use crate::Error;
 use crate::config::{FrontendConfig, MAX_N_FFT};
 use crate::frontend::{LogMel, Sample};
+use crate::rfft;
 
 /// Streaming form of [`LogMel`]. See the module docs.
 #[derive(Clone)]
@@ -142,7 +143,7 @@ impl LogMelStream {
             return Err(Error::InputNotFinite);
         }
         self.received = self.received.saturating_add(chunk.len() as u64);
-        self.feed(chunk.iter().map(|s| s.to_f32()), chunk.len(), &mut on_frame)
+        self.feed(Some(chunk), chunk.len(), &mut on_frame)
     }
 
     /// Ends the signal: pushes the end padding (`n_fft / 2` zeros when
@@ -167,15 +168,17 @@ impl LogMelStream {
             return Err(Error::InputTooShort);
         }
         let pad = if cfg.center { n_fft / 2 } else { 0 };
-        let frames = self.feed(core::iter::repeat_n(0.0f32, pad), pad, &mut on_frame)?;
+        let frames = self.feed(None::<&[f32]>, pad, &mut on_frame)?;
         self.finished = true;
         Ok(frames)
     }
 
-    /// Feeds `len` samples into the ring, emitting frames as they complete.
-    fn feed(
+    /// Feeds `len` samples into the ring (`samples`, or zeros for `None`), emitting frames as
+    /// they complete. Slice to slice: an iterator here cost 26 instructions per sample on the
+    /// M4F, this about 5.
+    fn feed<S: Sample>(
         &mut self,
-        mut samples: impl Iterator<Item = f32>,
+        samples: Option<&[S]>,
         len: usize,
         on_frame: &mut impl FnMut(&[f32]),
     ) -> Result<usize, Error> {
@@ -189,8 +192,14 @@ impl LogMelStream {
             let Some(dst) = self.ring.get_mut(self.pos..self.pos + take) else {
                 return Err(Error::StreamState);
             };
-            for d in dst {
-                *d = samples.next().unwrap_or(0.0);
+            let done = len - left;
+            match samples.and_then(|s| s.get(done..done + take)) {
+                Some(src) => {
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d = s.to_f32();
+                    }
+                }
+                None => dst.fill(0.0),
             }
             left -= take;
             self.pos += take;
@@ -211,6 +220,15 @@ impl LogMelStream {
     /// Unrolls the ring (oldest first) into the core's frame buffer and runs it.
     fn emit_frame(&mut self) -> Result<(), Error> {
         let n_fft = self.core.config().n_fft as usize;
+        // window, permutation and the FFT's first stage straight from the ring (no frame copy)
+        if n_fft == rfft::N
+            && rfft::load_ring_windowed_first_stage(&self.ring, self.pos, self.core.buf_2048())
+        {
+            let buf = self.core.buf_2048();
+            rfft::cfft1024_dit_after_first_stage(buf);
+            rfft::split_power_folded(buf);
+            return self.core.finish_folded();
+        }
         let (Some(old), Some(new)) = (self.ring.get(self.pos..n_fft), self.ring.get(..self.pos))
         else {
             return Err(Error::StreamState);

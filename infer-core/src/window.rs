@@ -37,7 +37,7 @@ const fn sin_cos_small(x: f64) -> (f64, f64) {
 
 /// `cos(2 * pi * n / MAX_N_FFT)` for `n` in `0..=MAX_N_FFT/2`, reduced to the
 /// first octant with exact integer symmetries.
-const fn cos_turn(n: usize) -> f64 {
+pub(crate) const fn cos_turn(n: usize) -> f64 {
     let quarter = MAX_N_FFT / 4;
     let eighth = MAX_N_FFT / 8;
     let step = 2.0 * core::f64::consts::PI / MAX_N_FFT as f64;

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use trainer::crosscheck::device::{self, ClipEntry, DeviceError};
-use trainer::crosscheck::testmodel::{self, TestModelSpec};
-use trainer::crosscheck::{self, LabeledClip, Options, SEGMENT_SAMPLES};
-use trainer::synth;
+use trainer::data::synth;
+use trainer::ship::crosscheck::device::{self, ClipEntry, DeviceError};
+use trainer::ship::crosscheck::testmodel::{self, TestModelSpec};
+use trainer::ship::crosscheck::{self, LabeledClip, Options, SEGMENT_SAMPLES};
 
 /// True when QEMU is there; false (after printing why) when the test should skip.
 fn qemu_or_skip() -> bool {

@@ -7,8 +7,8 @@ use infer_core::format::{FORMAT_VERSION, HEADER_LEN, MAGIC, ModelFile, PosEnc, b
 use infer_core::model::{Model, Precision};
 use infer_core::quant::QParams;
 use tinygenre_tests::{random_logmels, random_plain_baseline};
-use trainer::export;
 use trainer::models::PosEnc as TrainPosEnc;
+use trainer::ship::export;
 
 const SMALL: [usize; 5] = [8, 8, 6, 4, 4];
 
@@ -303,7 +303,7 @@ fn logits_range_is_calibrated_on_each_segments_top_two() {
     let model = Model::from_bytes(&bytes).unwrap();
     let (mut lo, mut hi, mut all_lo) = (f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY);
     for s in &segs {
-        let mut l = trainer::inference::logits(&model, s).unwrap();
+        let mut l = trainer::evaluate::inference::logits(&model, s).unwrap();
         all_lo = l.iter().copied().fold(all_lo, f32::min);
         l.sort_by(|a, b| b.total_cmp(a));
         lo = lo.min(l[1] - export::LOGIT_SLACK);

@@ -1,61 +1,42 @@
 //! tinygenre's host side: data, augmentation, models, training, evaluation, experiments, reports
 //! and export. The `trainer` binary is thin glue over this library.
 //!
-//! Modules are layered: each imports only modules of the layers above it in this list, never one
-//! below (`trainer/tests/layers.rs` checks it; `docs/architecture.md` draws it).
+//! Each folder is one layer, listed here bottom to top; a module imports only from its own
+//! folder or the folders above it in this list, never from one below, and no two modules of a
+//! folder import each other in a circle (`trainer/tests/layers.rs` checks both;
+//! `docs/architecture.md` draws the tree).
 
-// ---- 1. foundations: the allocator, files, audio, numbers ----
-// Decoding, discovery and atomic writes live in the Burn-free `tinygenre-corpus` crate (so they
-// build in seconds and can be fuzzed); their old paths stay.
-pub use tinygenre_corpus::{audio, dataset, fsio};
-pub mod alloc;
-pub mod backend;
-pub mod metrics;
-pub mod npy;
-pub mod progress;
-pub mod segment;
-pub mod shard;
+/// Foundations: the allocator, audio files and datasets (the `tinygenre-corpus` crate), atomic
+/// writes, segments, `.npy`, shards, progress, metrics.
+pub mod base;
 
-// ---- 2. data on disk: datasets, splits, the feature cache, the synthetic set ----
-pub mod cache;
-pub mod split;
-pub mod synth;
+/// Data on disk: the feature cache, splits, the synthetic set.
+pub mod data;
 
-// ---- 3. augmentation, the networks and the classic baseline (MFCC + SVM) ----
+/// Data augmentation: the `--aug` grammar and the waveform and spectrogram transforms.
 pub mod augment;
-pub mod classic;
+
+/// The networks and the Burn device they run on.
 pub mod models;
+
+/// The classic baseline: MFCC statistics and an SVM.
+pub mod classic;
+
 /// The distillation teacher (ONNX engine behind the `teacher` feature) and its genre heads.
 pub mod teacher;
 
-// ---- 4. what a run is: its configuration, examples, data loading, history, checkpoints ----
-pub mod checkpoint;
-pub mod config;
-pub mod distil;
-pub mod examples;
-pub mod history;
-pub mod loader;
-pub mod preset;
-pub mod step;
-pub mod toy;
+/// What a run is: its configuration, presets, examples, data loading, history, checkpoints,
+/// one optimiser step, distillation targets.
+pub mod run;
 
-// ---- 5. host inference ----
-pub mod inference;
+/// Host inference and what is measured with it: evaluation, classification, timelines, plots.
+pub mod evaluate;
 
-// ---- 6. what is done with runs: evaluate, train, export, classify, the study, reports ----
-pub mod classic_fold;
-pub mod classify;
-pub mod cv;
-pub mod eval;
-pub mod experiments;
-pub mod export;
-pub mod plot;
-pub mod report;
-pub mod timeline;
-pub mod train;
+/// What leaves the host: model export and the device cross-check.
+pub mod ship;
 
-// ---- 7. device cross-check (firmware under QEMU vs host infer-core) ----
-pub mod crosscheck;
+/// The training loop and what is built of runs: the study's grid, cross-validation, reports.
+pub mod study;
 
-// ---- 8. command-line entry points (one file per subcommand) ----
+/// Command-line entry points (one file per subcommand).
 pub mod cli;

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use trainer::cli;
 
 #[global_allocator]
-static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+static GLOBAL: trainer::base::alloc::Allocator = trainer::base::alloc::Allocator;
 
 #[derive(Parser)]
 #[command(
@@ -18,7 +18,7 @@ struct Cli {
     /// Longest audio clip any command reads, in seconds; longer files are refused from their
     /// header, before they are decoded (sample rates must be 8..192 kHz, channels 1..8).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 600.0,
-          value_parser = trainer::audio::parse_max_seconds)]
+          value_parser = trainer::base::audio::parse_max_seconds)]
     max_duration: f64,
 }
 
@@ -55,7 +55,7 @@ enum Command {
 /// Runs the command; an error is printed on one line, its causes joined by ": " (the file, then
 /// the problem), and the process exits with 1.
 fn main() -> std::process::ExitCode {
-    trainer::alloc::keep_freed_memory();
+    trainer::base::alloc::keep_freed_memory();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -77,8 +77,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let limits = trainer::audio::Limits::DEFAULT.with_max_seconds(cli.max_duration);
-    if trainer::audio::Limits::set_process_default(limits).is_err() {
+    let limits = trainer::base::audio::Limits::DEFAULT.with_max_seconds(cli.max_duration);
+    if trainer::base::audio::Limits::set_process_default(limits).is_err() {
         anyhow::bail!("audio limits were set twice");
     }
     match cli.command {

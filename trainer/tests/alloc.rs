@@ -3,7 +3,7 @@
 //! again. Linux only (minor page faults from /proc/self/stat).
 
 #[global_allocator]
-static GLOBAL: trainer::alloc::Allocator = trainer::alloc::Allocator;
+static GLOBAL: trainer::base::alloc::Allocator = trainer::base::alloc::Allocator;
 
 use std::time::Duration;
 
@@ -57,14 +57,14 @@ fn freed_memory_is_reused_without_page_faults() {
     // mimalloc's default: the buffer is purged (at most once per delay), so a later round faults
     // it in again (fewer faults than pages when the kernel backs it with 2 MiB pages)
     assert_eq!(
-        trainer::alloc::purge_delay_ms(),
+        trainer::base::alloc::purge_delay_ms(),
         1000,
         "mimalloc v3's default purge delay"
     );
     let default = faults_of_rounds();
 
-    trainer::alloc::keep_freed_memory();
-    assert_eq!(trainer::alloc::purge_delay_ms(), -1);
+    trainer::base::alloc::keep_freed_memory();
+    assert_eq!(trainer::base::alloc::purge_delay_ms(), -1);
     let kept = faults_of_rounds();
     println!(
         "minor page faults over {ROUNDS} rounds of a {} MiB buffer: default {default}, kept {kept} ({pages} pages per buffer)",

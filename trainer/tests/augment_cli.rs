@@ -153,10 +153,10 @@ fn write_au(path: &std::path::Path, rate: u32, channels: u32, interleaved: &[i16
 #[test]
 fn output_equals_the_cached_training_copy() {
     use trainer::augment::AugSpec;
-    use trainer::cache::{self, FeatureCache};
-    use trainer::dataset::Dataset;
-    use trainer::loader::input_spec;
+    use trainer::base::dataset::Dataset;
+    use trainer::data::cache::{self, FeatureCache};
     use trainer::models::ModelKind;
+    use trainer::run::loader::input_spec;
 
     let dir = tempfile::tempdir().unwrap();
     let genre_dir = dir.path().join("data/genres/blues");
@@ -200,7 +200,7 @@ fn output_equals_the_cached_training_copy() {
         .unwrap();
 
     // The `trainer augment` side: its float output through the same segmentation and front end.
-    let y = trainer::audio::load_mono(&out, fe.sample_rate).unwrap();
+    let y = trainer::base::audio::load_mono(&out, fe.sample_rate).unwrap();
     let cut = seg.cut(&y, fe.sample_rate).unwrap();
     assert_eq!(cut.segments.len(), cached.segments.len());
     assert_eq!(cut.segments.len(), 2, "7 s give two 3 s segments");

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use trainer::cache::FrontendConfig;
 use trainer::classic::{
     self, ClassicError, Classifier, ClassifierConfig, LIBROSA_TOP_DB, N_MFCC, TrackFeatures,
 };
+use trainer::data::cache::FrontendConfig;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,7 +65,7 @@ fn mfcc_matches_librosa_fixture() {
         ("mfcc_top80.npy", Some(LIBROSA_TOP_DB), 1e-5),
         ("mfcc_nofloor.npy", None, 1e-4),
     ] {
-        let (shape, want) = trainer::npy::read_f32(&dir.join(file)).unwrap();
+        let (shape, want) = trainer::base::npy::read_f32(&dir.join(file)).unwrap();
         let (frames, got) = classic::mfcc::mfcc(&cfg, &y, N_MFCC, top_db).unwrap();
         assert_eq!(shape, vec![N_MFCC, frames], "{file}");
         let (abs, rel) = errors(&got, &want);
@@ -143,8 +143,9 @@ fn mfcc_matches_librosa_on_dev_clips() {
     let cfg = FrontendConfig::DEFAULT;
     let (mut worst_abs, mut worst_rel) = (0f32, 0f32);
     for (i, clip) in clips.iter().enumerate() {
-        let (shape, want) = trainer::npy::read_f32(&out.path().join(format!("{i}.npy"))).unwrap();
-        let y = trainer::audio::load_mono(clip, 22050).unwrap();
+        let (shape, want) =
+            trainer::base::npy::read_f32(&out.path().join(format!("{i}.npy"))).unwrap();
+        let y = trainer::base::audio::load_mono(clip, 22050).unwrap();
         let (frames, got) = classic::mfcc::mfcc(&cfg, &y, N_MFCC, Some(LIBROSA_TOP_DB)).unwrap();
         assert_eq!(shape, vec![N_MFCC, frames], "{}", clip.display());
         let (abs, rel) = errors(&got, &want);
@@ -323,7 +324,7 @@ fn dev_clips_cross_validation() {
     let features: Vec<Vec<f32>> = tracks
         .iter()
         .map(|(_, p)| {
-            let y = trainer::audio::load_mono(p, 22050).unwrap();
+            let y = trainer::base::audio::load_mono(p, 22050).unwrap();
             TrackFeatures::from_samples(&cfg, &y).unwrap().to_vec()
         })
         .collect();
@@ -377,7 +378,8 @@ fn dev_clips_cross_validation() {
     }
     let dir = tempfile::tempdir().unwrap();
     let flat: Vec<f32> = features.iter().flatten().copied().collect();
-    trainer::npy::write_f32(&dir.path().join("features.npy"), &[tracks.len(), 40], &flat).unwrap();
+    trainer::base::npy::write_f32(&dir.path().join("features.npy"), &[tracks.len(), 40], &flat)
+        .unwrap();
     let cv = serde_json::json!({
         "labels": tracks.iter().map(|(g, _)| *g).collect::<Vec<_>>(),
         "folds": folds,

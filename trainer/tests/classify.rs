@@ -7,13 +7,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use infer_core::config::FrontendConfig;
-use trainer::checkpoint;
-use trainer::classify;
-use trainer::config::{DataSource, RunConfig, RunFile, ToySpec};
-use trainer::examples::{Examples, FeatureStore};
-use trainer::inference;
-use trainer::metrics;
-use trainer::train;
+use trainer::base::metrics;
+use trainer::evaluate::classify;
+use trainer::evaluate::inference;
+use trainer::run::checkpoint;
+use trainer::run::config::{DataSource, RunConfig, RunFile, ToySpec};
+use trainer::run::examples::{Examples, FeatureStore};
+use trainer::study::train;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 

@@ -62,7 +62,7 @@ fn f64s(v: &serde_json::Value) -> Vec<f64> {
 fn cross_validation_trains_every_fold_and_summarises_cnn_and_classic() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("data");
-    trainer::synth::generate(&root, 3, 3.5, 11).unwrap();
+    trainer::data::synth::generate(&root, 3, 3.5, 11).unwrap();
     let cache = tmp.path().join("cache");
     let out = tmp.path().join("cv");
 

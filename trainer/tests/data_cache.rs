@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use trainer::cache::{self, FeatureCache, FrontendConfig, WaveTransform};
-use trainer::dataset::{Dataset, Track};
-use trainer::segment::SegmentConfig;
+use trainer::base::dataset::{Dataset, Track};
+use trainer::base::segment::SegmentConfig;
+use trainer::data::cache::{self, FeatureCache, FrontendConfig, WaveTransform};
 
 fn write_i16(path: &Path, sr: u32, samples: &[i16]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -361,7 +361,7 @@ fn trainer_features(input: &Path, out: &Path, preset: &str) -> (Vec<usize>, Vec<
         "trainer features failed on {}",
         input.display()
     );
-    trainer::npy::read_f32(out).unwrap()
+    trainer::base::npy::read_f32(out).unwrap()
 }
 
 #[test]

@@ -7,10 +7,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use trainer::audio::{self, AudioError};
-use trainer::dataset::{Dataset, DatasetError, GTZAN_GENRES};
-use trainer::segment::SegmentConfig;
-use trainer::split::{Split, SplitKind};
+use trainer::base::audio::{self, AudioError};
+use trainer::base::dataset::{Dataset, DatasetError, GTZAN_GENRES};
+use trainer::base::segment::SegmentConfig;
+use trainer::data::split::{Split, SplitKind};
 
 fn spec(sr: u32, channels: u16, bits: u16, float: bool) -> hound::WavSpec {
     hound::WavSpec {
@@ -467,7 +467,7 @@ fn random_split_is_stratified_reproducible_and_leak_free() {
 
 #[test]
 fn validation_is_carved_from_training_tracks_without_emptying_a_genre() {
-    use trainer::split::carve_valid;
+    use trainer::data::split::carve_valid;
     // The dev folds' case: two training tracks per genre, a tenth validates: 2 tracks, from two
     // genres, each keeping one training track.
     let train: Vec<Vec<usize>> = (0..10).map(|g| vec![2 * g, 2 * g + 1]).collect();

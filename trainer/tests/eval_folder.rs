@@ -22,7 +22,7 @@ fn trainer(args: &[&str], cache: &Path) -> std::process::Output {
 fn a_folder_is_scored_whole_and_renamed_genres_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    trainer::synth::generate(&data, 2, 6.5, 7).unwrap(); // 20 tracks, two 3 s segments each
+    trainer::data::synth::generate(&data, 2, 6.5, 7).unwrap(); // 20 tracks, two 3 s segments each
     let cache = tmp.path().join("cache");
     let m = model();
     let m = m.to_str().unwrap();
@@ -71,7 +71,7 @@ fn a_folder_is_scored_whole_and_renamed_genres_are_refused() {
 fn classify_runs_a_model_file_and_says_when_it_learnt_synthetic_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    trainer::synth::generate(&data, 1, 9.5, 3).unwrap();
+    trainer::data::synth::generate(&data, 1, 9.5, 3).unwrap();
     let song = data.join("genres/jazz/jazz.00000.wav");
     assert!(song.exists(), "{}", song.display());
     let m = model();
@@ -99,20 +99,20 @@ fn classify_runs_a_model_file_and_says_when_it_learnt_synthetic_audio() {
     // The host classification equals infer-core's own logits on the same segments.
     let bytes = std::fs::read(&m).unwrap();
     let model = infer_core::model::Model::from_bytes(&bytes).unwrap();
-    let samples = trainer::audio::load_mono(&song, model.frontend().sample_rate).unwrap();
-    let c = trainer::classify::classify_model_samples(&m, &bytes, &samples).unwrap();
+    let samples = trainer::base::audio::load_mono(&song, model.frontend().sample_rate).unwrap();
+    let c = trainer::evaluate::classify::classify_model_samples(&m, &bytes, &samples).unwrap();
     assert_eq!(c.segments.len(), 3);
     let seg = &samples[..66_150];
-    let (_, _, mel) = trainer::cache::log_mel(model.frontend(), seg).unwrap();
-    let ex = trainer::examples::Examples {
+    let (_, _, mel) = trainer::data::cache::log_mel(model.frontend(), seg).unwrap();
+    let ex = trainer::run::examples::Examples {
         n_mels: 128,
-        features: trainer::examples::FeatureStore::Memory(vec![mel]),
+        features: trainer::run::examples::FeatureStore::Memory(vec![mel]),
         labels: vec![0],
         tracks: vec![0],
     };
-    let x = trainer::inference::segment(&ex, 0, 130, model.input().mean).unwrap();
-    let logits = trainer::inference::logits(&model, &x).unwrap();
-    let p = trainer::metrics::softmax(&logits);
+    let x = trainer::evaluate::inference::segment(&ex, 0, 130, model.input().mean).unwrap();
+    let logits = trainer::evaluate::inference::logits(&model, &x).unwrap();
+    let p = trainer::base::metrics::softmax(&logits);
     assert_eq!(c.segments[0].probs, p);
 }
 
@@ -120,7 +120,7 @@ fn classify_runs_a_model_file_and_says_when_it_learnt_synthetic_audio() {
 fn classify_stream_prints_a_timeline_and_draws_it() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    trainer::synth::generate(&data, 1, 12.0, 5).unwrap();
+    trainer::data::synth::generate(&data, 1, 12.0, 5).unwrap();
     let song = data.join("genres/rock/rock.00000.wav");
     let m = model();
     let png = tmp.path().join("timeline.png");

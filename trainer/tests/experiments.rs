@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
-use trainer::config::{DataSource, RunConfig, ToySpec};
-use trainer::experiments::{self, Action, GridEntry, Shard, Study};
 use trainer::models::{ModelKind, PosEnc};
-use trainer::train;
+use trainer::run::config::{DataSource, RunConfig, ToySpec};
+use trainer::study::experiments::{self, Action, GridEntry, Shard, Study};
+use trainer::study::train;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 
@@ -286,7 +286,7 @@ fn a_run_directory_with_other_settings_is_refused_before_training() {
     let mut other_device = toy_study(1);
     other_device.grid.truncate(1);
     other_device.seeds = vec![3];
-    other_device.base.device = trainer::backend::DeviceKind::Ndarray;
+    other_device.base.device = trainer::models::backend::DeviceKind::Ndarray;
     let plan = experiments::plan(&other_device, &out, None).unwrap();
     assert_eq!(plan[0].action, Action::Skip);
 }

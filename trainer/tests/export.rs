@@ -12,10 +12,10 @@ use std::process::Command;
 use burn::prelude::*;
 use infer_core::model::Model;
 use rand::{RngExt, SeedableRng};
-use trainer::export;
 use trainer::models::PosEnc;
 use trainer::models::baseline::Baseline;
 use trainer::models::plain::PlainBaseline;
+use trainer::ship::export;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 /// 4 classes x 20 tracks x 10 segments of 32 x 32: 640 training and 160 test segments.
@@ -113,7 +113,7 @@ fn f32_export_matches_burn_at_study_input_for_every_posenc() {
             let spread =
                 want.iter().fold(0f32, |a, &v| a.max(v)) - want.iter().fold(0f32, |a, &v| a.min(v));
             assert!(spread > 1e-2, "{posenc}: logits {want:?} nearly constant");
-            let ours = trainer::inference::logits(&file, seg).unwrap();
+            let ours = trainer::evaluate::inference::logits(&file, seg).unwrap();
             assert_close(&ours, want, &format!("{posenc}"));
         }
     }
@@ -155,16 +155,18 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     assert_eq!(names, ["toy-f32.postcard", "toy-int8.postcard"]);
 
     // f32 logits equal Burn's on the test segments
-    let (cfg, plain) = trainer::checkpoint::load_baseline(&run).unwrap();
-    let file = trainer::config::RunFile::read(&run).unwrap();
-    let burn_model = match trainer::checkpoint::load_model(&run, &file, &Device::flex()).unwrap() {
-        trainer::models::Model::Baseline(b) => b,
-        _ => unreachable!("a baseline run"),
-    };
-    let data = trainer::loader::prepare(&cfg).unwrap();
+    let (cfg, plain) = trainer::run::checkpoint::load_baseline(&run).unwrap();
+    let file = trainer::run::config::RunFile::read(&run).unwrap();
+    let burn_model =
+        match trainer::run::checkpoint::load_model(&run, &file, &Device::flex()).unwrap() {
+            trainer::models::Model::Baseline(b) => b,
+            _ => unreachable!("a baseline run"),
+        };
+    let data = trainer::run::loader::prepare(&cfg).unwrap();
     let segs: Vec<Vec<f32>> = (0..data.test.len())
         .map(|i| {
-            trainer::inference::segment(&data.test, i, plain.frames, plain.input_mean).unwrap()
+            trainer::evaluate::inference::segment(&data.test, i, plain.frames, plain.input_mean)
+                .unwrap()
         })
         .collect();
     let burn = burn_logits(
@@ -179,7 +181,7 @@ fn trained_toy_model_exports_f32_and_int8_through_the_cli() {
     let f32_model = Model::from_bytes(&f32_bytes).unwrap();
     for (seg, want) in segs.iter().zip(&burn) {
         assert_close(
-            &trainer::inference::logits(&f32_model, seg).unwrap(),
+            &trainer::evaluate::inference::logits(&f32_model, seg).unwrap(),
             want,
             "trained toy",
         );

@@ -3,7 +3,7 @@
 //! `--device libtorch-cuda` on a machine without a GPU fails at once with a typed error.
 //!
 //! Both runs start from the same weights (the trainer initialises on flex and moves them, see
-//! `train::init_on_host`), see the same batches (host-side shuffling from the seed) and have
+//! `study::train::init_on_host`), see the same batches (host-side shuffling from the seed) and have
 //! dropout off (each backend draws its own masks). What is left is float rounding: the two
 //! backends sum convolutions in different orders.
 
@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use trainer::backend::{DeviceError, DeviceKind};
+use trainer::models::backend::{DeviceError, DeviceKind};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 // 4 classes x 12 tracks x 4 segments of 32x32: seconds per epoch.

@@ -6,18 +6,18 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use trainer::augment::AugMode;
-use trainer::cache::{FeatureCache, FrontendConfig};
-use trainer::config::{self, DataSource, RunConfig};
-use trainer::dataset::Dataset;
-use trainer::loader;
+use trainer::base::dataset::Dataset;
+use trainer::base::segment::SegmentConfig;
+use trainer::data::cache::{FeatureCache, FrontendConfig};
 use trainer::models::ModelKind;
-use trainer::segment::SegmentConfig;
+use trainer::run::config::{self, DataSource, RunConfig};
+use trainer::run::loader;
 
 /// `TINYGENRE_CACHE` is process-wide: tests that set it run one at a time.
 static ENV: Mutex<()> = Mutex::new(());
 
 fn tiny_set(root: &Path, per_genre: usize, seconds: f32) {
-    trainer::synth::generate(root, per_genre, seconds, 7).unwrap();
+    trainer::data::synth::generate(root, per_genre, seconds, 7).unwrap();
 }
 
 fn config(root: &Path, aug: &str) -> RunConfig {
@@ -111,9 +111,10 @@ fn train_and_test_hops_overlap_their_own_partitions_only() {
     let f = cache
         .features(t, &FrontendConfig::DEFAULT, &seg, None)
         .unwrap();
-    let samples = trainer::audio::load_mono(&t.path, FrontendConfig::DEFAULT.sample_rate).unwrap();
+    let samples =
+        trainer::base::audio::load_mono(&t.path, FrontendConfig::DEFAULT.sample_rate).unwrap();
     let window = &samples[2 * 22050..2 * 22050 + 3 * 22050];
-    let (_, _, direct) = trainer::cache::log_mel(&FrontendConfig::DEFAULT, window).unwrap();
+    let (_, _, direct) = trainer::data::cache::log_mel(&FrontendConfig::DEFAULT, window).unwrap();
     assert_eq!(
         f.segments[1], direct,
         "second test segment = log-mel of 2 s .. 5 s"
@@ -164,8 +165,8 @@ fn arbitrary_reads_whole_tracks_through_its_own_front_end() {
     let cfg_htk = FrontendConfig::HTK1024;
     let ds = Dataset::discover(&root).unwrap();
     let t = &ds.tracks[p.train.tracks[0]];
-    let x = trainer::audio::load_mono(&t.path, 22050).unwrap();
-    let (_, _, expect) = trainer::cache::log_mel(&cfg_htk, &x).unwrap();
+    let x = trainer::base::audio::load_mono(&t.path, 22050).unwrap();
+    let (_, _, expect) = trainer::data::cache::log_mel(&cfg_htk, &x).unwrap();
     assert_eq!(&*p.train.get(0).unwrap(), expect.as_slice());
     unsafe { std::env::remove_var("TINYGENRE_CACHE") };
 }

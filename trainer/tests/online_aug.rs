@@ -21,7 +21,7 @@ fn files_under(dir: &Path) -> usize {
 fn online_draws_stay_in_the_run_and_are_removed_at_the_end() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("data");
-    trainer::synth::generate(&root, 2, 3.5, 13).unwrap(); // 20 tracks, one 3 s segment each
+    trainer::data::synth::generate(&root, 2, 3.5, 13).unwrap(); // 20 tracks, one 3 s segment each
     let cache = tmp.path().join("cache");
     let run = tmp.path().join("run");
     let o = Command::new(BIN)

@@ -5,10 +5,10 @@
 use burn::prelude::*;
 use infer_core::executor::encode_segment;
 use infer_core::model::Model;
-use trainer::export;
 use trainer::models::PosEnc;
 use trainer::models::baseline::Baseline;
 use trainer::models::plain::PlainBaseline;
+use trainer::ship::export;
 
 /// The study's input: 128 mel bands x 130 frames.
 const M: usize = 128;

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
-use trainer::audio::{WavData, load_mono_native, to_pcm16, write_wav_mono};
+use trainer::base::audio::{WavData, load_mono_native, to_pcm16, write_wav_mono};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 
@@ -126,7 +126,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn poisoning_the_test_split_leaves_the_exported_model_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
     let clean = tmp.path().join("clean");
-    trainer::synth::generate(&clean, 4, 3.5, 23).unwrap();
+    trainer::data::synth::generate(&clean, 4, 3.5, 23).unwrap();
     let cache = tmp.path().join("cache");
     // (the same run directory name: the exported model carries it)
     let run_a = tmp.path().join("a").join("run");

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use trainer::config::{DataSource, RunConfig, ToySpec};
-use trainer::experiments::{self, GridEntry, Study};
 use trainer::models::{ModelKind, PosEnc};
-use trainer::report::{self, Report};
+use trainer::run::config::{DataSource, RunConfig, ToySpec};
+use trainer::study::experiments::{self, GridEntry, Study};
+use trainer::study::report::{self, Report};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
 
@@ -403,7 +403,7 @@ fn classic_row_summarises_one_classic_json_per_seed() {
         ("baseline-s1", 0.62, 0.70),
         ("baseline-s2", 0.71, 0.80),
     ]);
-    let classic = |acc: f64| trainer::classic_fold::ClassicFold {
+    let classic = |acc: f64| trainer::study::classic_fold::ClassicFold {
         track_accuracy: acc,
         genres: vec!["a".into(), "b".into()],
         confusion_tracks: vec![vec![1, 0], vec![0, 1]],

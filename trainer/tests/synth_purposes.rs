@@ -51,7 +51,7 @@ fn generate_seeds(text: &str) -> Vec<String> {
 
 #[test]
 fn the_parser_finds_each_calls_seed() {
-    let src = "a(); trainer::synth::generate(&r, f(1, 2), 3.5, 11).unwrap(); synth::generate(x, 1, 2.0, s)";
+    let src = "a(); trainer::data::synth::generate(&r, f(1, 2), 3.5, 11).unwrap(); synth::generate(x, 1, 2.0, s)";
     assert_eq!(generate_seeds(src), ["11", "s"]);
 }
 
@@ -80,10 +80,10 @@ fn test_suites_generate_sets_with_test_seeds_only() {
                 )
             });
             assert!(
-                trainer::synth::TEST_SEEDS.contains(&v),
+                trainer::data::synth::TEST_SEEDS.contains(&v),
                 "{}: seed {v} is outside synth::TEST_SEEDS ({:?})",
                 f.display(),
-                trainer::synth::TEST_SEEDS
+                trainer::data::synth::TEST_SEEDS
             );
         }
     }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use trainer::npy::read_f32;
+use trainer::base::npy::read_f32;
 use trainer::teacher::{Teacher, TeacherError, sha256_hex};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trainer");
@@ -117,7 +117,7 @@ fn broken_teacher_files_are_typed_errors_naming_the_file() {
 /// A small synthetic set: 10 genres, 2 tracks each, 3.5 s (one 3 s segment per track).
 fn synth(dir: &Path) -> PathBuf {
     let root = dir.join("data");
-    trainer::synth::generate(&root, 2, 3.5, 13).unwrap();
+    trainer::data::synth::generate(&root, 2, 3.5, 13).unwrap();
     root
 }
 

@@ -127,18 +127,24 @@ fn load_baseline_reads_the_trained_weights() {
     let mut a = args(&dir);
     a[4] = "1".into(); // --epochs 1
     run_ok(&a);
-    let (cfg, plain) = trainer::checkpoint::load_baseline(&dir).unwrap();
+    let (cfg, plain) = trainer::run::checkpoint::load_baseline(&dir).unwrap();
     assert_eq!(cfg.seed, 7);
     assert_eq!(plain.convs.len(), 5);
     assert_eq!((plain.dense.out_features, plain.dense.in_features), (4, 8));
     // the checkpoint's Burn model and the plain copy agree on a test example
-    let file = trainer::config::RunFile::read(&dir).unwrap();
+    let file = trainer::run::config::RunFile::read(&dir).unwrap();
     let device = burn::tensor::Device::flex();
-    let model = trainer::checkpoint::load_model(&dir, &file, &device).unwrap();
-    let data = trainer::loader::prepare(&cfg).unwrap();
-    let pred =
-        trainer::inference::predict(&model, &data.test, 32, file.normalisation(), 8, &device)
-            .unwrap();
+    let model = trainer::run::checkpoint::load_model(&dir, &file, &device).unwrap();
+    let data = trainer::run::loader::prepare(&cfg).unwrap();
+    let pred = trainer::evaluate::inference::predict(
+        &model,
+        &data.test,
+        32,
+        file.normalisation(),
+        8,
+        &device,
+    )
+    .unwrap();
     let logits = plain.forward(&data.test.get(0).unwrap());
     let max = logits.iter().cloned().fold(f32::MIN, f32::max);
     let z: f32 = logits.iter().map(|l| (l - max).exp()).sum();

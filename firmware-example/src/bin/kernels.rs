@@ -2,7 +2,8 @@
 //! assembly in infer-core's `dsp` module only runs on a Cortex-M with the DSP extension, so the
 //! host tests cannot reach it. Seeded random data, every remainder of the group loops, odd
 //! channel counts, padding; then whole tiles (`conv_pool_i8` against `conv_pool_scalar`) and
-//! one-input-channel windows (`conv9_pool_windows` against the scalar kernel).
+//! one-input-channel windows (`conv9_pool_windows` against the scalar kernel); then the front
+//! end's FFT and filterbank loops (`dsp::fft4`) against their portable twins.
 //! `cargo run --release --bin kernels` prints `kernels ok checks=N` and exits 0, or names the
 //! first mismatch and exits 1.
 
@@ -13,12 +14,15 @@
 mod vectors;
 
 use cortex_m_rt::entry;
+use infer_core::config::FrontendConfig;
 use infer_core::conv::{Conv3x3, ConvParams, Taps};
 use infer_core::conv_tile::{
     MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows, pack_patch,
 };
 use infer_core::dsp::{self, Group, Quad9};
+use infer_core::filterbank::MelFilterbank;
 use infer_core::quant::Requantizer;
+use infer_core::rfft;
 use semihosting::println;
 
 struct Rng(u32);
@@ -251,6 +255,52 @@ fn main() -> ! {
                 checks += 1;
             }
         }
+    }
+    // dsp::sqrt_f32 (VSQRT.F32) against libm's correctly rounded square root: random bit
+    // patterns of non-negative floats (denormals, infinity and NaN among them), then a ramp
+    for case in 0..20_000u32 {
+        let x = if case < 10_000 {
+            f32::from_bits(rng.next() >> 1)
+        } else {
+            (case - 10_000) as f32 * 0.37
+        };
+        let (a, b) = (dsp::sqrt_f32(x), dsp::sqrt_f32_portable(x));
+        if a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()) {
+            fail("sqrt_f32", case);
+        }
+        checks += 1;
+    }
+    // the front end's M4F loops (`dsp::fft4`) against their portable twins, bit for bit: the
+    // ring-to-folded-power path at the ring positions the default hop gives (0, 512, 1024,
+    // 1536) and two even ones that take the portable first stage, at three signal levels;
+    // then the mel slopes on the result
+    let Ok(fb) = MelFilterbank::new(&FrontendConfig::DEFAULT) else {
+        fail("filterbank", 0)
+    };
+    let mut ring = [0.0f32; 2048];
+    let (mut fa, mut fp) = ([0.0f32; 2048], [0.0f32; 2048]);
+    for case in 0..18u32 {
+        let scale = [1.0f32, 1e-3, 3e-6][case as usize % 3];
+        for v in ring.iter_mut() {
+            *v = (rng.below(65536) as i32 - 32768) as f32 * (scale / 32768.0);
+        }
+        let pos = [0usize, 512, 1024, 1536, 2, 1022][case as usize % 6];
+        let ok = rfft::load_ring_windowed_first_stage(&ring, pos, &mut fa);
+        rfft::cfft1024_dit_after_first_stage(&mut fa);
+        rfft::split_power_folded(&mut fa);
+        let ok_portable = rfft::power_folded_from_ring_portable(&ring, pos, &mut fp);
+        let same = |x: &[f32], y: &[f32]| x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits());
+        if !ok || !ok_portable || !same(&fa, &fp) {
+            fail("rfft ring to folded power", case);
+        }
+        checks += 1;
+        let (mut ma, mut mp) = ([0.0f32; 128], [0.0f32; 128]);
+        let ra = fb.apply_folded(&fa, 2, &mut ma);
+        let rp = fb.apply_folded_portable(&fa, 2, &mut mp);
+        if ra.is_err() || rp.is_err() || !same(&ma, &mp) {
+            fail("apply_folded", case);
+        }
+        checks += 1;
     }
     println!("kernels ok checks={checks}");
     semihosting::process::exit(0)

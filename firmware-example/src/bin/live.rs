@@ -2,11 +2,12 @@
 //! microphone would deliver it, 1024-sample DMA half-buffers one every 46.4 ms of device time
 //! at a stated clock (instructions standing in for cycles, counted as the segment firmware
 //! counts them). Per hop it writes the decision and the instructions spent; per chunk the
-//! instructions of its front end and of each log-mel frame's CNN work, from which the host
-//! replays `infer_core::realtime`'s schedule (front end in the half-buffer interrupt, CNN in the
-//! main loop behind a frame queue: duty cycle, latencies, overruns; `stream_eval --firmware`).
-//! The schedule model stays off the device to keep the firmware within 160 KiB of flash. See
-//! README.md ("Live mode") for the protocol.
+//! instructions of its front end and of each log-mel frame's CNN work. Those costs drive
+//! `infer_core::realtime`'s schedule on the device (front end in the half-buffer interrupt, CNN
+//! in the main loop behind a frame queue), and each clip ends with its `summary` line: duty
+//! cycle, worst hop latency, overruns. The host replays the same schedule from the `cost` lines
+//! and checks the summary against it (`trainer crosscheck --stream`, `stream_eval --firmware`).
+//! See README.md ("Live mode") for the protocol.
 
 #![no_std]
 #![no_main]
@@ -34,6 +35,7 @@ use infer_core::classifier::{Classifier, ClassifierConfig, Decision, Hop, Mode, 
 use infer_core::executor::Executor;
 use infer_core::format::MAX_CLASSES;
 use infer_core::model::{Model, Precision};
+use infer_core::realtime::{FrameWork, Realtime, RealtimeConfig};
 use infer_core::stream::LogMelStream;
 
 use crate::error::FwError;
@@ -46,8 +48,9 @@ mod model {
 }
 
 /// Output protocol version written on the first line of `out.txt` (2: per-chunk costs, the
-/// schedule replayed on the host; 3: the clip's track decision, `track=`, on its `end` line).
-const PROTOCOL: u32 = 3;
+/// schedule replayed on the host; 3: the clip's track decision, `track=`, on its `end` line;
+/// 4: the schedule run on the device too, a `summary` line after each `end`).
+const PROTOCOL: u32 = 4;
 /// Sample rate of the clips and of the modelled microphone.
 const SAMPLE_RATE: u32 = 22_050;
 /// Samples per DMA half-buffer.
@@ -223,17 +226,10 @@ fn run_clips(
     })
 }
 
-/// One log-mel frame's CNN work: instructions, and the hop it finished.
-#[derive(Clone, Copy, Default)]
-struct FrameCost {
-    instructions: u64,
-    hop: Option<u64>,
-}
-
 /// Times each frame's CNN work; the hop a frame finished comes through `hop`.
 struct TickProbe<'h> {
     t0: u64,
-    frames: [FrameCost; 4],
+    frames: [FrameWork; 4],
     n: usize,
     cnn_ticks: u64,
     hop: &'h Cell<Option<u64>>,
@@ -247,7 +243,7 @@ impl Probe for TickProbe<'_> {
         let d = counter::ticks() - self.t0;
         self.cnn_ticks += d;
         if let Some(f) = self.frames.get_mut(self.n) {
-            *f = FrameCost {
+            *f = FrameWork {
                 instructions: d * counter::INSNS_PER_TICK,
                 hop: self.hop.take(),
             };
@@ -319,6 +315,12 @@ fn live_clip(
             .s(" smoothing=")
             .u(set.classifier.smoothing as u64);
     })?;
+    let mut schedule = Realtime::new(RealtimeConfig {
+        clock_hz: set.clock_hz,
+        sample_rate: SAMPLE_RATE,
+        chunk: CHUNK as u32,
+        queue_frames: set.queue_frames,
+    });
     let mut chunk = [0i16; CHUNK];
     let mut scratch = [0u8; 2 * READ_PIECE];
     let (mut busy, mut busy_at_hop, mut n_chunks) = (0u64, 0u64, 0u64);
@@ -334,7 +336,7 @@ fn live_clip(
         let hop_cell = Cell::new(None);
         let mut probe = TickProbe {
             t0: 0,
-            frames: [FrameCost::default(); 4],
+            frames: [FrameWork::default(); 4],
             n: 0,
             cnn_ticks: 0,
             hop: &hop_cell,
@@ -350,6 +352,7 @@ fn live_clip(
         let total = counter::ticks() - t0;
         let frontend = (total - probe.cnn_ticks) * counter::INSNS_PER_TICK;
         let frames = probe.frames.get(..probe.n).unwrap_or(&[]);
+        schedule.chunk(frontend, frames);
         out.line(|l| cost_line(l, idx, n_chunks, frontend, frames))?;
         n_chunks += 1;
         busy += total * counter::INSNS_PER_TICK;
@@ -372,12 +375,20 @@ fn live_clip(
             .s(" track=");
         decision(l, track);
     })?;
+    schedule.finish();
+    let s = schedule.summary();
+    out.line(|l| {
+        l.s("summary ").u(idx as u64);
+        for (key, value) in s.device_fields() {
+            l.s(" ").s(key).s("=").u(value);
+        }
+    })?;
     Ok(clf.hops())
 }
 
 /// `cost <clip> <chunk> fe=<front-end insns> cnn=<insns>[:<hop>],...`: the chunk's front end
 /// and each log-mel frame's CNN work (`:<hop>` where the frame finished that hop), in order.
-fn cost_line(l: &mut Line, idx: usize, chunk: u64, frontend: u64, frames: &[FrameCost]) {
+fn cost_line(l: &mut Line, idx: usize, chunk: u64, frontend: u64, frames: &[FrameWork]) {
     l.s("cost ")
         .u(idx as u64)
         .s(" ")

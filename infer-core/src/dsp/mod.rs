@@ -1,6 +1,8 @@
 //! The int8 convolution's inner products: the only module of infer-core with `unsafe` code
 //! (`asm!` blocks, each with its safety comment, on Cortex-M cores with the DSP extension:
 //! `SMLAD`, `SXTB16`, `SXTAB16`; every one has a portable twin, the only version elsewhere).
+//! `fft4` (M4F only) holds the front end's FFT and filterbank loops (paired f32 loads and
+//! stores), whose twins are the portable code in `rfft.rs` and `filterbank/folded.rs`.
 //!
 //! The column holds the four pixels' inputs with the input zero point already subtracted, as
 //! int16 in `[-255, 255]`, in groups of four taps `x0..x3`. Each group is eight 32-bit words:
@@ -26,7 +28,50 @@
 //! `LDM` of five words per pixel, four `SMLAD`-family instructions and one `SMLABB`, and the
 //! max over each of four pooling windows' four pixels, against weights widened once per channel
 //! ([`widen9`], two `SXTB16` per four weights).
+//!
+//! [`sqrt_f32`] is the square root of the front end's magnitude spectrum (`power = 1`): the
+//! FPU's `VSQRT.F32` on a hard-float Cortex-M, `libm::sqrtf` elsewhere. Both are IEEE 754's
+//! correctly rounded square root, so the bits are the same; the instruction keeps libm's
+//! software routine and its table (about 0.5 KiB) out of the firmware.
 #![allow(unsafe_code)]
+
+/// `sqrt(x)`, correctly rounded (IEEE 754), as [`libm::sqrtf`] gives it.
+#[cfg(not(all(tinygenre_dsp, target_abi = "eabihf")))]
+#[inline]
+pub fn sqrt_f32(x: f32) -> f32 {
+    sqrt_f32_portable(x)
+}
+
+/// The portable twin of [`sqrt_f32`]: `libm::sqrtf` (the firmware's `kernels` binary checks the
+/// instruction against it, bit for bit).
+#[inline]
+pub fn sqrt_f32_portable(x: f32) -> f32 {
+    libm::sqrtf(x)
+}
+
+/// `sqrt(x)`, correctly rounded (IEEE 754): the FPU's `VSQRT.F32`.
+#[cfg(all(tinygenre_dsp, target_abi = "eabihf"))]
+#[inline]
+pub fn sqrt_f32(x: f32) -> f32 {
+    let r: u32;
+    // SAFETY: `VSQRT.F32` through s0, which is saved on the stack and restored (FPU register
+    // classes need the `vfp2` target feature, which stable Rust cannot enable for ARM, so the
+    // value moves through core registers); the hard-float ABI (`eabihf`) guarantees the FPU is
+    // present and enabled before Rust code runs.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{s0}}",
+            "vmov s0, {x}",
+            "vsqrt.f32 s0, s0",
+            "vmov {r}, s0",
+            "vpop {{s0}}",
+            x = in(reg) x.to_bits(),
+            r = lateout(reg) r,
+            options(pure, nomem, preserves_flags)
+        );
+    }
+    f32::from_bits(r)
+}
 
 /// One group of four taps for four pixels: `[pixel][2]` words, see the module docs.
 pub type Group = [i32; 8];
@@ -419,6 +464,8 @@ fn widen4_impl(src: &[i8], zpn: i32, dst: &mut [Group], p: usize) -> usize {
     n4
 }
 
+#[cfg(tinygenre_dsp)]
+pub mod fft4;
 mod k9;
 pub use k9::{
     Layer9, Quad9, Requant9, W9, conv9_channels, conv9_channels_checked, dot9_portable,

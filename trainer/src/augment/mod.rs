@@ -18,6 +18,8 @@
 //! Everything is deterministic given the seed: a [`WaveAugment`] seeds its
 //! random generator from (spec, copy, seed, track name), so the same copy of
 //! the same track is the same audio in every run and process.
+//!
+//! Imports: `base` and `data` (the feature cache runs the waveform stages).
 
 mod grammar;
 pub mod mixup;
@@ -210,11 +212,11 @@ impl WaveAugment {
     }
 }
 
-impl crate::cache::WaveTransform for WaveAugment {
+impl crate::data::cache::WaveTransform for WaveAugment {
     fn key(&self) -> String {
         self.key.clone()
     }
-    fn apply(&self, track: &crate::dataset::Track, samples: &mut Vec<f32>, sample_rate: u32) {
+    fn apply(&self, track: &crate::base::dataset::Track, samples: &mut Vec<f32>, sample_rate: u32) {
         self.apply_named(&track.name, samples, sample_rate);
     }
 }

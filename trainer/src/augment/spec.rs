@@ -28,6 +28,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use super::grammar::{AugSpecError, PitchSteps, STAGES};
 use super::grammar::{
     canonical_stage, parse_mixup, parse_noise, parse_pitch, parse_specaugment, parse_timeshift,
     tokenize,
@@ -36,26 +37,6 @@ use super::mixup::Mixup;
 use super::noise::NoiseLevel;
 use super::specaugment::{MaskValue, SpecAugment};
 use super::timeshift::{ShiftFill, TimeShift};
-
-/// The stage names, in the order they run.
-pub const STAGES: &str = "none, pitch, timeshift, noise, specaugment, mixup";
-
-/// How the pitch shift is chosen for each clip.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PitchSteps {
-    /// Always this many semitones (`pitch:steps=N`).
-    Fixed(f32),
-    /// An integer number of semitones uniform in `[-range, range]` (`pitch:range=R`).
-    Integer(u32),
-    /// A real number of semitones uniform in `[-range, range]` (`pitch:range=R,continuous`).
-    Continuous(f32),
-}
-
-impl Default for PitchSteps {
-    fn default() -> Self {
-        PitchSteps::Integer(4)
-    }
-}
 
 /// A parsed `--aug` stack. Whatever the order written, stages run in a fixed
 /// order: waveform stages `pitch`, then `timeshift`, then `noise` (so the
@@ -75,72 +56,6 @@ pub struct AugSpec {
     pub specaugment: Option<SpecAugment>,
     /// mixup (batch).
     pub mixup: Option<Mixup>,
-}
-
-/// Why an `--aug` string was rejected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AugSpecError {
-    /// Nothing to parse.
-    #[error("empty augmentation spec (write `none` for no augmentation)")]
-    Empty,
-    /// `a,,b`, a trailing comma, or `name:` with nothing after the colon.
-    #[error(
-        "empty item in augmentation spec `{spec}` (doubled or trailing comma, or nothing after a colon?)"
-    )]
-    EmptyItem {
-        /// The whole spec.
-        spec: String,
-    },
-    /// Not a stage name.
-    #[error("unknown augmentation `{name}`; valid: {STAGES}")]
-    UnknownStage {
-        /// The name given.
-        name: String,
-    },
-    /// A parameter with no stage before it.
-    #[error(
-        "parameter `{param}` comes before any augmentation; write it as `stage:{param}` (stages: {STAGES})"
-    )]
-    ParamWithoutStage {
-        /// The token.
-        param: String,
-    },
-    /// Not a parameter (or flag) of this stage.
-    #[error("unknown parameter `{param}` for `{stage}`; valid: {valid}")]
-    UnknownParam {
-        /// The stage.
-        stage: &'static str,
-        /// The parameter given.
-        param: String,
-        /// The stage's parameters.
-        valid: &'static str,
-    },
-    /// A value that does not parse or is out of range.
-    #[error("bad value `{value}` for `{stage}:{param}`: {reason}")]
-    BadValue {
-        /// The stage.
-        stage: &'static str,
-        /// The parameter.
-        param: String,
-        /// The value given.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A stage given twice.
-    #[error("augmentation `{0}` is given more than once")]
-    Duplicate(&'static str),
-    /// `none` with other stages.
-    #[error("`none` cannot be combined with other augmentations")]
-    NoneWithOthers,
-    /// Parameters that exclude each other, or a parameter given twice.
-    #[error("`{stage}`: {reason}")]
-    Conflict {
-        /// The stage.
-        stage: &'static str,
-        /// What conflicts.
-        reason: String,
-    },
 }
 
 impl FromStr for AugSpec {

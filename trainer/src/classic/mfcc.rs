@@ -143,7 +143,7 @@ pub(crate) fn mfcc_floored(
 }
 
 /// `librosa.feature.mfcc(y=samples, sr=22050, n_mfcc)` with the project's front end:
-/// [`crate::cache::log_mel`] with `cfg` (normally [`FrontendConfig::DEFAULT`],
+/// [`crate::data::cache::log_mel`] with `cfg` (normally [`FrontendConfig::DEFAULT`],
 /// whose own `top_db` should be `None`), then [`mfcc_from_log_mel`] with
 /// `top_db`. Returns `(frames, [n_mfcc, frames])`.
 ///
@@ -157,7 +157,7 @@ pub fn mfcc(
     top_db: Option<f32>,
 ) -> Result<(usize, Vec<f32>), ClassicError> {
     let (n_mels, frames, log_mel) =
-        crate::cache::log_mel(cfg, samples).map_err(ClassicError::Frontend)?;
+        crate::data::cache::log_mel(cfg, samples).map_err(ClassicError::Frontend)?;
     let c = mfcc_from_log_mel(&log_mel, n_mels, n_mfcc, top_db)?;
     Ok((frames, c))
 }

@@ -10,6 +10,8 @@
 //!   feature cache's log-mel segments;
 //! - [`Classifier`]: standardisation (train statistics) + RBF SVM;
 //! - [`evaluate`]: fit on one list of tracks, score another.
+//!
+//! Imports: `base` and `data`.
 
 pub mod features;
 pub mod mfcc;

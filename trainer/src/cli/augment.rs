@@ -1,6 +1,6 @@
 //! `trainer augment IN.wav|IN.au --aug SPEC --out OUT.wav [--seed K] [--copy C] [--float]`:
 //! writes exactly the waveform the model would train on for offline copy `C`
-//! (default 1) of this file under seed `K` (default 0): read by [`crate::audio`]
+//! (default 1) of this file under seed `K` (default 0): read by [`crate::base::audio`]
 //! as training reads it (mono, resampled to 22050 Hz by the same resampler), the
 //! waveform stages of `SPEC` (pitch, timeshift, noise) applied with the
 //! random draws of a track named after the file stem. Spectrogram and batch
@@ -10,8 +10,8 @@
 
 use std::path::PathBuf;
 
-use crate::audio::{self, WavData};
 use crate::augment::AugSpec;
+use crate::base::audio::{self, WavData};
 
 /// The rate everything is trained at (`FrontendConfig::DEFAULT.sample_rate`).
 const SAMPLE_RATE: u32 = infer_core::config::FrontendConfig::DEFAULT.sample_rate;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::classify;
+use crate::evaluate::classify;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -56,7 +56,7 @@ fn top(probs: &[f32], genres: &[String], k: usize) -> String {
 
 /// Prints the genre timeline of `--stream` and draws it with `--plot`.
 fn stream(args: &Args, model: &std::path::Path) -> anyhow::Result<()> {
-    let t = crate::timeline::stream_file(
+    let t = crate::evaluate::timeline::stream_file(
         model,
         &args.song,
         args.hop_frames,
@@ -93,7 +93,7 @@ fn stream(args: &Args, model: &std::path::Path) -> anyhow::Result<()> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         );
-        crate::timeline::plot(&t, &title, p)?;
+        crate::evaluate::timeline::plot(&t, &title, p)?;
         eprintln!("timeline: {}", p.display());
     }
     Ok(())

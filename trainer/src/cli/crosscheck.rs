@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::audio;
-use crate::crosscheck::testmodel::{self, TestModelSpec};
-use crate::crosscheck::{self, LabeledClip, Options, StreamOptions, to_i16};
-use crate::dataset::{Dataset, GTZAN_GENRES};
-use crate::synth;
+use crate::base::audio;
+use crate::base::dataset::{Dataset, GTZAN_GENRES};
+use crate::data::synth;
+use crate::ship::crosscheck::testmodel::{self, TestModelSpec};
+use crate::ship::crosscheck::{self, LabeledClip, Options, StreamOptions, to_i16};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -106,8 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let m = testmodel::build(spec)?;
             let q = work_dir.join("test-int8.postcard");
             let f = work_dir.join("test-f32.postcard");
-            crate::fsio::write_atomic(&q, &m.int8.encode()?)?;
-            crate::fsio::write_atomic(&f, &m.float.encode()?)?;
+            crate::base::fsio::write_atomic(&q, &m.int8.encode()?)?;
+            crate::base::fsio::write_atomic(&f, &m.float.encode()?)?;
             (q, Some(f))
         }
         (None, Some(m)) => {
@@ -186,7 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     eprint!("{}", report.summary());
     let json = serde_json::to_string_pretty(&report)?;
     match &args.out {
-        Some(p) => crate::fsio::write_atomic(p, json.as_bytes())?,
+        Some(p) => crate::base::fsio::write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
     if report.bit_identical_pct.is_some_and(|p| p < 100.0) {
@@ -216,7 +216,7 @@ fn run_stream(
     eprint!("{}", report.summary());
     let json = serde_json::to_string_pretty(&report)?;
     match &args.out {
-        Some(p) => crate::fsio::write_atomic(p, json.as_bytes())?,
+        Some(p) => crate::base::fsio::write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
     if !report.identical() {

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-use crate::cv::{self, CrossValidation};
-use crate::experiments::{Action, Shard};
+use crate::study::cv::{self, CrossValidation};
+use crate::study::experiments::{Action, Shard};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub k: usize,
     /// Fraction of each fold's training tracks that validate (0: none, as before stop 29).
-    #[arg(long, default_value_t = crate::split::DEFAULT_VALID_FRACTION)]
+    #[arg(long, default_value_t = crate::data::split::DEFAULT_VALID_FRACTION)]
     pub valid: f32,
     #[command(flatten)]
     pub data: super::DataArgs,

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::config::{DataSource, RunConfig, RunFile};
-use crate::eval;
+use crate::evaluate::eval;
+use crate::run::config::{DataSource, RunConfig, RunFile};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -56,7 +56,7 @@ pub struct Args {
 
 fn write(json: Option<&std::path::Path>, s: &str) -> anyhow::Result<()> {
     match json {
-        Some(p) => Ok(crate::fsio::write_atomic(p, s.as_bytes())?),
+        Some(p) => Ok(crate::base::fsio::write_atomic(p, s.as_bytes())?),
         None => {
             println!("{s}");
             Ok(())

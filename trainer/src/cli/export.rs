@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::config::DataSource;
-use crate::export::{self, Precision};
-use crate::fsio::write_atomic;
+use crate::base::fsio::write_atomic;
+use crate::run::config::DataSource;
+use crate::ship::export::{self, Precision};
 
 const EXAMPLES: &str = "\
 Examples:

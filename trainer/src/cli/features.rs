@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::cache::{self, FeatureCache, FrontendConfig};
-use crate::dataset::Dataset;
-use crate::segment::SegmentConfig;
+use crate::base::dataset::Dataset;
+use crate::base::segment::SegmentConfig;
+use crate::data::cache::{self, FeatureCache, FrontendConfig};
 
 /// Front-end presets.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,10 +79,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (Some(file), Some(out)) = (&args.file, &args.out) else {
         anyhow::bail!("need FILE and --out (or --precompute ROOT)");
     };
-    let samples = crate::audio::load_mono(file, cfg.sample_rate)?;
+    let samples = crate::base::audio::load_mono(file, cfg.sample_rate)?;
     let (n_mels, frames, data) = cache::log_mel(&cfg, &samples)
         .map_err(|e| anyhow::anyhow!("{}: front end: {e}", file.display()))?;
-    crate::npy::write_f32(out, &[n_mels, frames], &data)?;
+    crate::base::npy::write_f32(out, &[n_mels, frames], &data)?;
     eprintln!(
         "{}: [{n_mels}, {frames}] -> {}",
         file.display(),

@@ -1,4 +1,6 @@
 //! One module per `trainer` subcommand: a clap `Args` struct and a `run` function.
+//!
+//! Imports: every layer; nothing imports it.
 
 pub mod augment;
 pub mod classify;
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::config::{DataSource, ToySpec};
+use crate::run::config::{DataSource, ToySpec};
 
 /// Where the audio comes from: the data-source flags of `run`, `reproduce` and `prepare`.
 #[derive(clap::Args, Debug, Clone, Default)]

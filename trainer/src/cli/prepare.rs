@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use crate::config::RunConfig;
 use crate::models::ModelKind;
+use crate::run::config::RunConfig;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..RunConfig::default()
     };
     let t0 = Instant::now();
-    let (p, src) = crate::loader::prepare_audio(&cfg)?;
+    let (p, src) = crate::run::loader::prepare_audio(&cfg)?;
     let ds = src.dataset();
     println!(
         "{}: {} tracks ({} skipped), {} genres; train {} examples, test {} examples of {} x {}; cache {}; {:.1} s",
@@ -61,7 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         p.test.len(),
         p.train.n_mels,
         p.input_frames,
-        crate::loader::cache_root().join("features").display(),
+        crate::run::loader::cache_root().join("features").display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::report;
+use crate::study::report;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -40,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| report::default_out(&args.study));
     print!(
         "{}",
-        report::markdown(&crate::report::Report {
+        report::markdown(&crate::study::report::Report {
             runs: Vec::new(),
             ..r.clone()
         })

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-use crate::backend::DeviceKind;
-use crate::config::RunConfig;
-use crate::experiments::{self, Action, Shard, Study};
+use crate::models::backend::DeviceKind;
+use crate::run::config::RunConfig;
+use crate::study::experiments::{self, Action, Shard, Study};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -106,15 +106,15 @@ impl Args {
 }
 
 /// The `distil` preset's teaching with the teacher file `t`.
-fn study_distil(t: &std::path::Path) -> anyhow::Result<crate::config::Distil> {
-    use crate::preset::{PROBE_L2, Preset};
+fn study_distil(t: &std::path::Path) -> anyhow::Result<crate::run::config::Distil> {
+    use crate::run::preset::{PROBE_L2, Preset};
     use crate::teacher::{TeacherError, sha256_hex};
     let bytes = std::fs::read(t).map_err(|source| TeacherError::Io {
         path: t.to_path_buf(),
         source,
     })?;
     let (head, alpha, temperature) = Preset::Distil.distil().context("the distil preset")?;
-    Ok(crate::config::Distil {
+    Ok(crate::run::config::Distil {
         teacher: std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()),
         teacher_sha256: sha256_hex(&bytes),
         head,

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 /// The track confusion matrix `trainer run` draws into the run directory.
 pub const CONFUSION_PNG: &str = "confusion_tracks.png";
 
-use crate::classic_fold::ClassicData;
-use crate::config::{DataSource, RunConfig};
-use crate::loader::data_root;
-use crate::plot::Confusion;
-use crate::train;
+use crate::evaluate::plot::Confusion;
+use crate::run::config::{DataSource, RunConfig};
+use crate::run::loader::data_root;
+use crate::study::classic_fold::ClassicData;
+use crate::study::train;
 
 const EXAMPLES: &str = "\
 Examples:

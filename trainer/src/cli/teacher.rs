@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::ensure;
 
-use crate::npy::read_f32;
+use crate::base::npy::read_f32;
 use crate::teacher::Teacher;
 
 /// `trainer teacher` flags.

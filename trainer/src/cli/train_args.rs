@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, ensure};
 
 use crate::augment::AugMode;
-use crate::backend::DeviceKind;
-use crate::config::{DataSource, Distil, LrSchedule, RunConfig, Selection};
+use crate::models::backend::DeviceKind;
 use crate::models::{ModelKind, PosEnc};
-use crate::preset::{DEFAULT_ALPHA, DEFAULT_T, PROBE_L2, Preset};
+use crate::run::config::{DataSource, Distil, LrSchedule, RunConfig, Selection};
+use crate::run::preset::{DEFAULT_ALPHA, DEFAULT_T, PROBE_L2, Preset};
 use crate::teacher::head::parse_map;
 use crate::teacher::{HeadKind, TeacherError, sha256_hex};
 
@@ -195,7 +195,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::preset::BEST_BATCH;
+    use crate::run::preset::BEST_BATCH;
 
     #[derive(Parser)]
     struct Cmd {

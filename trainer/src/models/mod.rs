@@ -1,9 +1,13 @@
 //! The study's networks as Burn modules: [`baseline::Baseline`] (with optional positional
 //! encodings, [`posenc`]), [`arbitrary::Arbitrary`] and [`resnet::ResNet18`], behind one
 //! [`Model`] enum built from a serde [`ModelConfig`] (saved next to every checkpoint).
-//! [`plain`] exposes the baseline's weights as plain arrays for export.
+//! [`plain`] exposes the baseline's weights as plain arrays for export; [`backend`] picks the
+//! Burn device they run on (`--device`).
+//!
+//! Imports: nothing of the trainer's.
 
 pub mod arbitrary;
+pub mod backend;
 pub mod baseline;
 pub mod plain;
 pub mod posenc;

@@ -260,7 +260,7 @@ impl GenreHead {
 pub fn softmax_t(logits: &[f32], t: f32) -> Vec<f32> {
     let t = if t > 0.0 { t } else { 1.0 };
     let scaled: Vec<f32> = logits.iter().map(|&l| l / t).collect();
-    crate::metrics::softmax(&scaled)
+    crate::base::metrics::softmax(&scaled)
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@
 //! The ONNX engine (tract-onnx) is behind the cargo feature `teacher`, so the default build of
 //! the trainer does not compile it; without the feature, loading a teacher is a typed error that
 //! says which feature to build with.
+//!
+//! Imports: `base` and `data`.
 
 mod engine;
 pub mod head;
@@ -302,7 +304,7 @@ impl std::fmt::Debug for Teacher {
     }
 }
 
-pub use crate::fsio::sha256_hex;
+pub use crate::base::fsio::sha256_hex;
 
 impl Teacher {
     /// Loads and checks a teacher file. With `expected_sha256`, the file's hash must match.

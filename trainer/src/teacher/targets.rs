@@ -22,11 +22,11 @@ use anyhow::{Context, bail, ensure};
 use rayon::prelude::*;
 
 use super::{Teacher, TeacherOutput};
-use crate::audio;
-use crate::cache::{FrontendConfig, WaveTransform, cache_key, content_hash};
-use crate::dataset::Track;
-use crate::fsio::write_atomic;
-use crate::segment::SegmentConfig;
+use crate::base::audio;
+use crate::base::dataset::Track;
+use crate::base::fsio::write_atomic;
+use crate::base::segment::SegmentConfig;
+use crate::data::cache::{FrontendConfig, WaveTransform, cache_key, content_hash};
 
 const MAGIC: &[u8; 8] = b"TGTEACH1";
 const HEADER: usize = 8 + 4 * 3 + 32;

@@ -16,7 +16,7 @@ pub fn pitch_fixtures() -> PathBuf {
 /// Mono samples of a WAV file and its rate, decoded by the trainer (int16 / 32768, as librosa
 /// loads them).
 pub fn read_wav(path: &Path) -> (Vec<f32>, u32) {
-    trainer::audio::load_mono_native(path).unwrap()
+    trainer::base::audio::load_mono_native(path).unwrap()
 }
 
 /// `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=22050))` with `ref=1,
@@ -24,11 +24,11 @@ pub fn read_wav(path: &Path) -> (Vec<f32>, u32) {
 /// `FrontendConfig::DEFAULT`, checked against librosa in `tests/tests/frontend_parity.rs`).
 /// Returns `[n_mels][frames]`.
 pub fn log_mel(y: &[f32], top_db: Option<f64>) -> Vec<Vec<f64>> {
-    let cfg = trainer::cache::FrontendConfig {
+    let cfg = trainer::data::cache::FrontendConfig {
         top_db: top_db.map(|t| t as f32),
-        ..trainer::cache::FrontendConfig::DEFAULT
+        ..trainer::data::cache::FrontendConfig::DEFAULT
     };
-    let (m, f, x) = trainer::cache::log_mel(&cfg, y).unwrap();
+    let (m, f, x) = trainer::data::cache::log_mel(&cfg, y).unwrap();
     (0..m)
         .map(|i| {
             x[i * f..(i + 1) * f]
