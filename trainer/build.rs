@@ -6,6 +6,10 @@
 
 use std::path::Path;
 
+// the `libtorch` feature's check of its libtorch, and the rpath to it
+#[path = "build_libtorch.rs"]
+mod libtorch;
+
 /// The files, relative to the workspace root. `trainer/tests/layers.rs` checks that every trainer
 /// module the feature path imports is listed.
 const SOURCES: &[&str] = &[
@@ -54,6 +58,7 @@ fn fnv1a(h: &mut u64, bytes: &[u8]) {
 }
 
 fn main() {
+    libtorch::main();
     // Read at run time, not with `env!`: one compiled build script can be reused by cargo for
     // another checkout that shares the target directory, and must then read that checkout's files.
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")

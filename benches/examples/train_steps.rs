@@ -4,7 +4,8 @@
 //! warm-up. Prints segments/s.
 //!
 //! Usage: `cargo run -p tinygenre-benches --features wgpu --example train_steps -- wgpu 50`
-//! (device: flex, ndarray, wgpu or cuda; the GPU ones need the cargo feature of that name).
+//! (device: flex, ndarray, wgpu, cuda, libtorch or libtorch-cuda[:N]; all but flex need a cargo
+//! feature: the name, or `libtorch` for both LibTorch ones).
 
 use std::time::Instant;
 

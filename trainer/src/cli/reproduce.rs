@@ -47,7 +47,8 @@ pub struct Args {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// Backend: flex (CPU), ndarray, wgpu or cuda (the last three need the cargo feature).
+    /// Backend: flex (CPU), ndarray, wgpu, cuda, libtorch (CPU) or libtorch-cuda[:N] (all but
+    /// flex need the cargo feature of that name; both LibTorch ones need `libtorch`).
     #[arg(long, default_value = "flex")]
     pub device: DeviceKind,
     /// Run only shard I of N: every N-th run of the grid, starting at run I (0-based).

@@ -70,7 +70,8 @@ pub struct TrainArgs {
     /// Seed of initialisation, split, shuffling and dropout.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Backend: flex (CPU), ndarray, wgpu or cuda (the last three need the cargo feature).
+    /// Backend: flex (CPU), ndarray, wgpu, cuda, libtorch (CPU) or libtorch-cuda[:N] (all but
+    /// flex need the cargo feature of that name; both LibTorch ones need `libtorch`).
     #[arg(long, default_value = "flex")]
     pub device: DeviceKind,
     /// Distil from this pretrained teacher (an ONNX file with the tinygenre teacher contract;

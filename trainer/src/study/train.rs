@@ -101,7 +101,9 @@ impl Progress {
 pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metrics> {
     cfg.validate()?;
     check_out_dir(cfg, out_dir, resume)?;
-    // The data first: a run that cannot start leaves no folder behind.
+    // The device and the data first: a run that cannot start leaves no folder behind (and a
+    // missing GPU or driver is reported before minutes of feature extraction).
+    let plain = cfg.device.device()?;
     let (data, audio) = prepare_with_source(cfg)?;
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let spec = aug_spec(cfg)?;
@@ -130,10 +132,10 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
     let file = write_run_file(cfg, &data, out_dir, resume)?;
     let norm = file.normalisation();
 
-    let plain = cfg.device.device()?;
     let device = plain.clone().autodiff();
     device.seed(cfg.seed);
-    let (mut model, mut optim, mut state) = start_or_resume(&file.model, &device, out_dir, resume)?;
+    let (mut model, mut optim, mut state) =
+        start_or_resume(&file.model, &device, cfg.seed, out_dir, resume)?;
 
     // A split scored by the network in evaluation mode (dropout off).
     let predict_eval = |model: &Model, ex: &Examples| {
@@ -358,15 +360,47 @@ fn write_run_file(
     Ok(file)
 }
 
+/// The seed, not the device, fixes the initial weights: every backend draws from its own random
+/// generator, so off flex the network is initialised on flex and moved to `device`.
+///
+/// On flex nothing changes: Burn initialises parameters lazily, at their first use, which in a
+/// fresh run is the first training step, after the first epoch's reseed (`mix(seed, 1)`). Off
+/// flex the parameters are drawn on flex from that same seed before the move, in visiting order.
+/// For the baseline that is also its forward order, so a `libtorch` run starts from exactly the
+/// weights of the `flex` run with the same seed and dropout 0 (trainer/tests/libtorch.rs); for
+/// models whose forward order differs, or with dropout (whose masks interleave with the lazy
+/// draws on flex), the weights are a different, still seeded, draw.
+pub fn init_on_host(model_cfg: &ModelConfig, device: &Device, seed: u64) -> Model {
+    let host = Device::flex().autodiff();
+    if *device == host {
+        return model_cfg.init(device);
+    }
+    host.seed(mix(seed, 1));
+    let model = model_cfg.init(&host);
+    model.visit(&mut Materialise);
+    // `fork`, not `to_device`: the moved parameters must be leaves of the new device's graph
+    model.fork(device)
+}
+
+/// Draws every lazily initialised parameter where it is.
+struct Materialise;
+
+impl burn::module::ModuleVisitor for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
 /// A freshly initialised network and optimiser (the device already seeded), or, with `resume`,
 /// those of the last complete checkpoint and its state.
 fn start_or_resume(
     model_cfg: &ModelConfig,
     device: &Device,
+    seed: u64,
     out_dir: &Path,
     resume: bool,
 ) -> anyhow::Result<(Model, ModuleOptimizer, TrainState)> {
-    let model = model_cfg.init(device);
+    let model = init_on_host(model_cfg, device, seed);
     let optim = optimizer();
     let fresh = TrainState {
         epochs_done: 0,
