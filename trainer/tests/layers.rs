@@ -155,6 +155,22 @@ fn is_module(src: &Path, path: &[String]) -> bool {
     !path.is_empty() && (dir.with_extension("rs").is_file() || dir.join("mod.rs").is_file())
 }
 
+/// The module an import path names, absolute (`["a", "b", "Item"]`), read in the module `me`
+/// (`is_folder`: its file is a `mod.rs`). `super` of `a/b.rs` and of `a/b/mod.rs` (both module
+/// `a::b`) is `a`; `self` of a folder is the folder, of a leaf file its own items (`None`).
+fn resolve(me: &[String], is_folder: bool, p: &[String]) -> Option<Vec<String>> {
+    let ups = p.iter().take_while(|s| *s == "super").count();
+    let mut target = match p[0].as_str() {
+        "crate" => Vec::new(),
+        "self" if is_folder => me.to_vec(),
+        "self" => return None,
+        _ => me[..me.len().saturating_sub(ups)].to_vec(),
+    };
+    // skip the root word (`crate` / `self`) or every `super`
+    target.extend(p[ups.max(1)..].iter().cloned());
+    Some(target)
+}
+
 /// The crate's import graph, per folder: for each module folder (`[]` is the crate root), the
 /// edges between its children (files and subfolders), `child -> child`, from every import in
 /// the files under a child that names another child of the same folder. Imports of the folder's
@@ -174,27 +190,11 @@ fn graph_of(src: &Path) -> Graph {
             continue; // lib.rs / main.rs: the crate's facade
         }
         let text = without_tests(&code(&std::fs::read_to_string(&f).unwrap()));
-        // `super` of a `mod.rs` is its folder's parent; of a leaf file, its folder
         let is_folder = f.file_name().is_some_and(|n| n == "mod.rs");
         for p in paths(&text) {
-            let mut target: Vec<String> = match p[0].as_str() {
-                "crate" => Vec::new(),
-                "self" if is_folder => me.clone(),
-                "self" => continue,
-                _ => me.clone(), // `super`, resolved below
+            let Some(target) = resolve(&me, is_folder, &p) else {
+                continue;
             };
-            let mut rest = &p[..];
-            if p[0] == "super" {
-                // leaf `a/b.rs` (module a::b): super = a; folder `a/b/mod.rs` (a::b): super = a
-                let ups = p.iter().take_while(|s| *s == "super").count();
-                for _ in 0..ups {
-                    target.pop();
-                }
-                rest = &p[ups..];
-            } else {
-                rest = &rest[1..];
-            }
-            target.extend(rest.iter().cloned());
             // where the two paths part: a child of their common folder on each side
             let k = me.iter().zip(&target).take_while(|(a, b)| a == b).count();
             if k >= me.len() || k >= target.len() {
@@ -441,15 +441,9 @@ fn feature_cache_version_covers_the_feature_path() {
             let text = without_tests(&code(&std::fs::read_to_string(f).unwrap()));
             let is_folder = f.file_name().is_some_and(|n| n == "mod.rs");
             for p in paths(&text) {
-                let ups = p.iter().take_while(|s| *s == "super").count();
-                let mut target: Vec<String> = match p[0].as_str() {
-                    "crate" => Vec::new(),
-                    "self" if is_folder => path.clone(),
-                    "self" => continue,
-                    _ => path[..path.len().saturating_sub(ups)].to_vec(),
+                let Some(mut target) = resolve(path, is_folder, &p) else {
+                    continue;
                 };
-                let skip = if p[0] == "super" { ups } else { 1 };
-                target.extend(p[skip..].iter().cloned());
                 // the longest prefix that is a module
                 while !target.is_empty() && !is_module(&src, &target) {
                     target.pop();
