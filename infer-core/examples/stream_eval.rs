@@ -284,14 +284,7 @@ fn replay_schedule(out: &str, show_latencies: bool) -> Result<(), Box<dyn Error>
                     .split(',')
                     .filter(|f| !f.is_empty())
                     .map(|f| {
-                        let (insns, hop) = match f.split_once(':') {
-                            Some((i, h)) => (i, Some(h.parse::<u64>()?)),
-                            None => (f, None),
-                        };
-                        Ok(FrameWork {
-                            instructions: insns.parse()?,
-                            hop,
-                        })
+                        FrameWork::parse(f).ok_or_else(|| format!("bad frame {f} in {line}").into())
                     })
                     .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
                 rt.chunk(fe, &frames);

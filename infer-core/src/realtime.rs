@@ -71,6 +71,21 @@ pub struct FrameWork {
     pub hop: Option<u64>,
 }
 
+impl FrameWork {
+    /// One item of the live firmware's `cost` line (`cnn=` list): `<insns>` or `<insns>:<hop>`,
+    /// as the firmware prints it; `None` when it is not that.
+    pub fn parse(item: &str) -> Option<FrameWork> {
+        let (insns, hop) = match item.split_once(':') {
+            Some((i, h)) => (i, Some(h.parse().ok()?)),
+            None => (item, None),
+        };
+        Some(FrameWork {
+            instructions: insns.parse().ok()?,
+            hop,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Pending {
     /// Work left, scaled.
@@ -310,6 +325,18 @@ mod tests {
 
     fn work(instructions: u64, hop: Option<u64>) -> FrameWork {
         FrameWork { instructions, hop }
+    }
+
+    #[test]
+    fn cost_items_parse_as_the_firmware_prints_them() {
+        assert_eq!(FrameWork::parse("7680"), Some(work(7680, None)));
+        assert_eq!(
+            FrameWork::parse("21500200:3"),
+            Some(work(21_500_200, Some(3)))
+        );
+        for bad in ["", "x", "12:", ":3", "1:2:3", "-5"] {
+            assert_eq!(FrameWork::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -111,14 +111,7 @@ fn list<T>(s: &str, parse: impl Fn(&str) -> anyhow::Result<T>) -> anyhow::Result
 /// The `cnn=` list of a `cost` line: `<insns>[:<hop>]` per frame.
 fn frames(line: &str) -> anyhow::Result<Vec<FrameWork>> {
     list(kv(line, "cnn").context("cnn=")?, |f| {
-        let (insns, hop) = match f.split_once(':') {
-            Some((i, h)) => (i, Some(h.parse::<u64>()?)),
-            None => (f, None),
-        };
-        Ok(FrameWork {
-            instructions: insns.parse()?,
-            hop,
-        })
+        FrameWork::parse(f).with_context(|| format!("bad frame {f:?} in {line:?}"))
     })
 }
 
