@@ -115,6 +115,18 @@ impl FrontendConfig {
         center: true,
     };
 
+    /// 16 kHz variant, for microphones that cannot deliver 22050 Hz (the nRF52840's PDM gives
+    /// 16 kHz): `n_fft` 1024 (64 ms), hop 372 (23.25 ms, against [`FrontendConfig::DEFAULT`]'s
+    /// 23.22 ms, so 3 s still make 130 frames), 128 Slaney mels up to the 8 kHz Nyquist frequency
+    /// (otherwise as [`FrontendConfig::DEFAULT`]). The trainer's `--sample-rate 16000` trains on it.
+    pub const RATE16K: FrontendConfig = FrontendConfig {
+        sample_rate: 16000,
+        n_fft: 1024,
+        hop_length: 372,
+        f_max: 8000.0,
+        ..FrontendConfig::DEFAULT
+    };
+
     /// Checks every parameter; the first problem found is returned.
     ///
     /// # Errors
@@ -191,6 +203,8 @@ mod tests {
     fn presets_are_valid_and_give_librosa_shapes() {
         assert_eq!(FrontendConfig::DEFAULT.validate(), Ok(()));
         assert_eq!(FrontendConfig::HTK1024.validate(), Ok(()));
+        assert_eq!(FrontendConfig::RATE16K.validate(), Ok(()));
+        assert_eq!(FrontendConfig::RATE16K.n_frames(3 * 16000), 130);
         // librosa: melspectrogram(y=np.zeros(66150)).shape == (128, 130)
         assert_eq!(FrontendConfig::DEFAULT.n_frames(66150), 130);
         // 30 s GTZAN clip: 661500 samples -> 1292 frames (1 + 661500 // 512).

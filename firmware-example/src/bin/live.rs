@@ -1,6 +1,6 @@
-//! Live mode: infer-core's `Classifier` in continuous mode on a clip fed as a 22050 Hz
-//! microphone would deliver it, 1024-sample DMA half-buffers one every 46.4 ms of device time
-//! at a stated clock (instructions standing in for cycles, counted as the segment firmware
+//! Live mode: infer-core's `Classifier` in continuous mode on a clip fed as a microphone at the
+//! model's sample rate would deliver it, 1024-sample DMA half-buffers (one every 46.4 ms of device
+//! time at 22050 Hz, 64 ms at 16 kHz) at a stated clock (instructions standing in for cycles, counted as the segment firmware
 //! counts them). Per hop it writes the decision and the instructions spent; per chunk the
 //! instructions of its front end and of each log-mel frame's CNN work. Those costs drive
 //! `infer_core::realtime`'s schedule on the device (front end in the half-buffer interrupt, CNN
@@ -51,12 +51,11 @@ mod model {
 /// schedule replayed on the host; 3: the clip's track decision, `track=`, on its `end` line;
 /// 4: the schedule run on the device too, a `summary` line after each `end`).
 const PROTOCOL: u32 = 4;
-/// Sample rate of the clips and of the modelled microphone.
-const SAMPLE_RATE: u32 = 22_050;
-/// Samples per DMA half-buffer.
+/// Samples per DMA half-buffer. The clips and the modelled microphone run at the model's own
+/// sample rate (its front end's: 22050 Hz, or 16000 Hz for a 16 kHz model).
 const CHUNK: usize = 1024;
-/// Longest clip accepted (10 minutes: the firmware holds one chunk at a time).
-const MAX_CLIP_SAMPLES: usize = 600 * SAMPLE_RATE as usize;
+/// Longest clip accepted (10 minutes at 22050 Hz: the firmware holds one chunk at a time).
+const MAX_CLIP_SAMPLES: usize = 600 * 22_050;
 /// Iterations of the calibration loop (2 instructions each).
 const CALIBRATION_ITERATIONS: u32 = 2_000_000;
 /// The default stated clock: an STM32F4 at full speed.
@@ -124,7 +123,7 @@ fn process(out: &mut LineWriter) -> Result<(), FwError> {
             .s(" model_bytes=")
             .u(bytes.len() as u64)
             .s(" sample_rate=")
-            .u(SAMPLE_RATE.into())
+            .u(model.frontend().sample_rate.into())
             .s(" chunk=")
             .u(CHUNK as u64)
             .s(" segment_samples=")
@@ -196,7 +195,8 @@ fn run_clips(
                 let mut clf =
                     Classifier::with_parts(model, set.classifier, &mut *stream, &mut exec)?;
                 let idx = n_clips;
-                match live_clip(out, &mut clf, &set, idx, &path, n) {
+                let rate = model.frontend().sample_rate;
+                match live_clip(out, &mut clf, &set, rate, idx, &path, n) {
                     Ok(h) => n_hops += h,
                     Err(e) => {
                         let _ = out.line(|l| {
@@ -292,6 +292,7 @@ fn live_clip(
     out: &mut LineWriter,
     clf: &mut LiveClassifier<'_>,
     set: &Settings,
+    sample_rate: u32,
     idx: usize,
     path: &CPath,
     n_samples: usize,
@@ -317,7 +318,7 @@ fn live_clip(
     })?;
     let mut schedule = Realtime::new(RealtimeConfig {
         clock_hz: set.clock_hz,
-        sample_rate: SAMPLE_RATE,
+        sample_rate,
         chunk: CHUNK as u32,
         queue_frames: set.queue_frames,
     });

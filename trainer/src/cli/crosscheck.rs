@@ -120,13 +120,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, None) => bail!("give --model or --test-model"),
     };
-    let classes: Vec<String> = {
+    let (classes, rate): (Vec<String>, u32) = {
         let bytes =
             std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
         let m = infer_core::model::Model::from_bytes(&bytes)
             .with_context(|| format!("{}: not a valid model", model.display()))?;
-        m.classes().iter().map(|c| c.to_string()).collect()
+        let classes = m.classes().iter().map(|c| c.to_string()).collect();
+        (classes, m.frontend().sample_rate)
     };
+    // The segment firmware reads 3 s of 22050 Hz audio; live mode runs at the model's own rate.
+    if !args.stream && rate != crosscheck::SAMPLE_RATE as u32 {
+        bail!(
+            "{}: a {rate} Hz model; the segment firmware runs 22050 Hz models (use --stream)",
+            model.display()
+        );
+    }
     let class_of = |genre: &str| classes.iter().position(|c| c == genre);
 
     let clips = if args.synthetic {
@@ -136,13 +144,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|i| {
                 let g = i % GTZAN_GENRES.len();
                 let x = synth::render_clip(g, seconds, args.seed.wrapping_add(i as u64));
-                LabeledClip {
+                let x = if rate == synth::SAMPLE_RATE {
+                    x
+                } else {
+                    audio::resample(&x, synth::SAMPLE_RATE, rate).map_err(anyhow::Error::msg)?
+                };
+                Ok(LabeledClip {
                     name: format!("synthetic.{}.{i:04}", GTZAN_GENRES[g]),
                     genre: class_of(GTZAN_GENRES[g]),
                     samples: to_i16(&x),
-                }
+                })
             })
-            .collect::<Vec<_>>()
+            .collect::<anyhow::Result<Vec<_>>>()?
     } else {
         let root = args.data.as_ref().context("--data or --synthetic")?;
         let ds = Dataset::discover(root)
@@ -150,10 +163,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let n = args.clips.unwrap_or(ds.tracks.len()).min(ds.tracks.len());
         let mut clips = Vec::with_capacity(n);
         for t in ds.tracks.iter().take(n) {
-            let x = audio::load_mono(&t.path, crosscheck::SAMPLE_RATE as u32)
+            let x = audio::load_mono(&t.path, rate)
                 .with_context(|| format!("loading {}", t.path.display()))?;
             let mut samples = to_i16(&x);
-            let keep = (args.max_seconds.max(0.0) * crosscheck::SAMPLE_RATE as f32) as usize;
+            let keep = (args.max_seconds.max(0.0) * rate as f32) as usize;
             let limit = if args.stream {
                 crosscheck::stream::MAX_LIVE_SAMPLES
             } else {

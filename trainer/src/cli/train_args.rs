@@ -7,7 +7,7 @@ use anyhow::{bail, ensure};
 
 use crate::augment::AugMode;
 use crate::models::backend::DeviceKind;
-use crate::models::{ModelKind, PosEnc};
+use crate::models::{ModelKind, PosEnc, Widths};
 use crate::run::config::{DataSource, Distil, LrSchedule, RunConfig, Selection};
 use crate::run::preset::{DEFAULT_ALPHA, DEFAULT_T, PROBE_L2, Preset};
 use crate::teacher::head::parse_map;
@@ -17,9 +17,10 @@ use crate::teacher::{HeadKind, TeacherError, sha256_hex};
 /// (default `study`, the paper's settings), set ones override it.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Named recipe for every flag below: `study` (the paper's settings, the default) or `best`
+    /// Named recipe for every flag below: `study` (the paper's settings, the default), `best`
     /// (the recipe tuned on the development clips; see `trainer run --help`'s notes and
-    /// docs/results/best-preset.md). Flags given explicitly override the preset.
+    /// docs/results/best-preset.md), `distil` (`best` taught by `--teacher`) or `tiny` (`distil`
+    /// for the baseline at widths 16,24,32,16,8). Flags given explicitly override the preset.
     #[arg(long, default_value = "study")]
     pub preset: Preset,
     /// Network: baseline, arbitrary or resnet18 [preset study: baseline].
@@ -59,6 +60,14 @@ pub struct TrainArgs {
     /// Dropout probability after each block of the baseline [study: 0.5].
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Channels of the baseline's five blocks, `a,b,c,d,e`, each at most the study's
+    /// [study: 128,64,32,16,8; tiny: 16,24,32,16,8].
+    #[arg(long)]
+    pub widths: Option<Widths>,
+    /// Sample rate of the front end: 22050 (librosa's defaults) or 16000 (n_fft 1024, hop 372,
+    /// 128 mels to 8 kHz: 130 frames per 3 s, for 16 kHz microphones) [study: 22050].
+    #[arg(long)]
+    pub sample_rate: Option<u32>,
     /// Seconds between the starts of the 3 s training segments; below 3 they overlap
     /// [study: 3, non-overlapping].
     #[arg(long)]
@@ -122,6 +131,8 @@ impl TrainArgs {
             select: self.select.unwrap_or(p.select),
             lr_schedule: self.lr_schedule.unwrap_or(p.lr_schedule),
             dropout: self.dropout.unwrap_or(p.dropout),
+            widths: self.widths.unwrap_or(p.widths),
+            sample_rate: self.sample_rate.unwrap_or(p.sample_rate),
             train_hop: self.train_hop.or(p.train_hop),
             test_hop: self.test_hop.or(p.test_hop),
             distil: self.distil()?,
@@ -134,7 +145,10 @@ impl TrainArgs {
         let preset = self.preset.distil();
         let Some(path) = &self.teacher else {
             if preset.is_some() {
-                bail!("--preset distil needs --teacher FILE (tools/teacher/README.md makes one)");
+                bail!(
+                    "--preset {} needs --teacher FILE (tools/teacher/README.md makes one)",
+                    self.preset
+                );
             }
             if self.teacher_head.is_some()
                 || self.teacher_map.is_some()

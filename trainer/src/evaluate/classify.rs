@@ -64,7 +64,7 @@ pub fn segment_features(
     samples: &[f32],
     file: &RunFile,
 ) -> anyhow::Result<(Examples, Vec<f64>, bool)> {
-    let (fe, seg, _) = loader::input_spec(file.model.kind);
+    let (fe, seg, _) = loader::input_spec(file.model.kind, file.run.sample_rate);
     let sr = fe.sample_rate;
     ensure!(
         file.model.n_mels == fe.n_mels as usize,
@@ -212,7 +212,7 @@ fn summarise(
 /// Classify an audio file (WAV or .au; resampled to the front end's rate, down-mixed to mono).
 pub fn classify_file(run_dir: &Path, audio: &Path) -> anyhow::Result<Classification> {
     let file = RunFile::read(run_dir)?;
-    let (fe, _, _) = loader::input_spec(file.model.kind);
+    let (fe, _, _) = loader::input_spec(file.model.kind, file.run.sample_rate);
     // the decoder's errors name the file
     let samples = crate::base::audio::load_mono(audio, fe.sample_rate)?;
     classify_samples(run_dir, &samples).with_context(|| format!("classifying {}", audio.display()))

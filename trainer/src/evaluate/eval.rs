@@ -201,6 +201,13 @@ pub fn evaluate_model(
     let bytes = read(model_path)?;
     let model = infer_core::model::Model::from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    // Features at the model's own sample rate (a 16 kHz model reads its audio at 16 kHz).
+    let rate = model.frontend().sample_rate;
+    let mut cfg = cfg.clone();
+    if crate::run::loader::frontend_at(rate).is_some() {
+        cfg.sample_rate = rate;
+    }
+    let cfg = &cfg;
     // The classes by name first, from the folder names alone, before any feature is computed;
     // the dataset is discovered once and handed on.
     let prepared = match discover(cfg)? {

@@ -9,11 +9,98 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::posenc::{self, PosEnc};
 
-/// Channels of the five convolution blocks.
+/// Channels of the five convolution blocks (the study's).
 pub const CHANNELS: [usize; 5] = [128, 64, 32, 16, 8];
+
+/// The channels of the five blocks (`--widths`): the study's [`CHANNELS`] by default; narrower
+/// ones make the tiny family (`--preset tiny`). infer-core compiles its buffers for the study's
+/// widths, so each block may be at most as wide as the study's ([`Widths::parse`] checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Widths(pub [usize; 5]);
+
+impl Default for Widths {
+    fn default() -> Self {
+        Self(CHANNELS)
+    }
+}
+
+impl Widths {
+    /// Whether these are the study's widths (serde: then they are not written).
+    pub fn is_study(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Multiply-accumulates of the five convolutions and the dense layer on an input of
+    /// `in_channels x n_mels x frames` with `n_classes` outputs (3x3 kernels, same padding,
+    /// 2x2 floor pools).
+    pub fn macs(&self, in_channels: usize, n_mels: usize, frames: usize, n_classes: usize) -> u64 {
+        let (mut ci, mut m, mut t, mut total) = (in_channels, n_mels, frames, 0u64);
+        for &co in &self.0 {
+            total += (9 * ci * co * m * t) as u64;
+            (ci, m, t) = (co, m / 2, t / 2);
+        }
+        total + (ci * m * t * n_classes) as u64
+    }
+
+    /// Weights and biases of the five convolutions and the dense layer.
+    pub fn params(
+        &self,
+        in_channels: usize,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+    ) -> u64 {
+        let mut ci = in_channels;
+        let mut total = 0u64;
+        for &co in &self.0 {
+            total += (9 * ci * co + co) as u64;
+            ci = co;
+        }
+        let features = ci * pooled(n_mels) * pooled(frames);
+        total + (features * n_classes + n_classes) as u64
+    }
+}
+
+impl std::str::FromStr for Widths {
+    type Err = anyhow::Error;
+    /// `a,b,c,d,e`: five channel counts, each from 1 to the study's width of that block.
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        anyhow::ensure!(
+            parts.len() == 5,
+            "--widths {s:?}: expected five channel counts like 16,24,32,16,8, got {}",
+            parts.len()
+        );
+        let mut w = [0usize; 5];
+        for (b, (p, out)) in parts.iter().zip(w.iter_mut()).enumerate() {
+            let n: usize = p.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "--widths {s:?}: block {} width {p:?} is not a whole number",
+                    b + 1
+                )
+            })?;
+            anyhow::ensure!(
+                (1..=CHANNELS[b]).contains(&n),
+                "--widths {s:?}: block {} has {n} channels; infer-core runs 1 to {} there",
+                b + 1,
+                CHANNELS[b]
+            );
+            *out = n;
+        }
+        Ok(Self(w))
+    }
+}
+
+impl std::fmt::Display for Widths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c, d, e] = self.0;
+        write!(f, "{a},{b},{c},{d},{e}")
+    }
+}
 /// Dropout probability after every block (the study's; `--dropout` changes it).
 pub const DROPOUT: f64 = 0.5;
 
@@ -46,11 +133,12 @@ impl Baseline {
         frames: usize,
         posenc: PosEnc,
         dropout: f64,
+        widths: Widths,
         device: &Device,
     ) -> Self {
-        let mut convs = Vec::with_capacity(CHANNELS.len());
+        let mut convs = Vec::with_capacity(widths.0.len());
         let mut c_in = posenc.in_channels();
-        for &c_out in &CHANNELS {
+        for &c_out in &widths.0 {
             convs.push(
                 Conv2dConfig::new([c_in, c_out], [3, 3])
                     .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))

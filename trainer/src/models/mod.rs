@@ -20,6 +20,7 @@ use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use baseline::Widths;
 pub use posenc::PosEnc;
 
 /// Which network.
@@ -81,6 +82,20 @@ pub struct ModelConfig {
     /// option existed, and whenever it is the study's 0.5).
     #[serde(default = "study_dropout", skip_serializing_if = "is_study_dropout")]
     pub dropout: f64,
+    /// Channels of the baseline's five blocks (absent in files written before the option
+    /// existed, and whenever they are the study's).
+    #[serde(default, skip_serializing_if = "Widths::is_study")]
+    pub widths: Widths,
+}
+
+/// The study's sample rate, 22050 Hz (serde default; `FrontendConfig::DEFAULT`'s).
+pub fn study_sample_rate() -> u32 {
+    22050
+}
+
+/// Whether `r` is the study's sample rate (serde: then it is not written).
+pub fn is_study_sample_rate(r: &u32) -> bool {
+    *r == study_sample_rate()
 }
 
 /// The study's dropout, [`baseline::DROPOUT`] (serde default).
@@ -119,6 +134,12 @@ impl ModelConfig {
                 self.kind
             );
         }
+        if self.kind != ModelKind::Baseline && !self.widths.is_study() {
+            anyhow::bail!(
+                "--widths applies to the baseline only; {} keeps its published widths",
+                self.kind
+            );
+        }
         let min = match self.kind {
             ModelKind::Baseline => 32,
             ModelKind::Arbitrary => 0,
@@ -154,6 +175,7 @@ impl ModelConfig {
                 self.frames,
                 self.posenc,
                 self.dropout,
+                self.widths,
                 device,
             )),
             ModelKind::Arbitrary => {
@@ -280,6 +302,7 @@ mod tests {
             n_mels: 128,
             frames: 130,
             dropout,
+            widths: Widths::default(),
         }
     }
 

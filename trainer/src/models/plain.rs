@@ -53,6 +53,9 @@ pub struct PlainBaseline {
     pub input_mean: f32,
     /// Input normalisation standard deviation.
     pub input_std: f32,
+    /// Sample rate of the audio the front end reads (22050, or 16000 for `--sample-rate 16000`).
+    #[serde(default = "crate::models::study_sample_rate")]
+    pub sample_rate: u32,
 }
 
 impl PlainBaseline {
@@ -63,6 +66,7 @@ impl PlainBaseline {
         frames: usize,
         input_mean: f32,
         input_std: f32,
+        sample_rate: u32,
     ) -> anyhow::Result<Self> {
         let tensors = named_tensors(model);
         let get = |path: &str| {
@@ -109,6 +113,7 @@ impl PlainBaseline {
             frames,
             input_mean,
             input_std,
+            sample_rate,
         })
     }
 
@@ -191,8 +196,16 @@ mod tests {
         let d = Device::flex();
         for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
             d.seed(3);
-            let model = Baseline::new(5, 32, 35, posenc, crate::models::baseline::DROPOUT, &d);
-            let plain = PlainBaseline::from_model(&model, 32, 35, -30.0, 12.0).unwrap();
+            let model = Baseline::new(
+                5,
+                32,
+                35,
+                posenc,
+                crate::models::baseline::DROPOUT,
+                Default::default(),
+                &d,
+            );
+            let plain = PlainBaseline::from_model(&model, 32, 35, -30.0, 12.0, 22050).unwrap();
             assert_eq!(plain.dense.in_features, 8);
             assert_eq!(plain.convs[0].in_channels, posenc.in_channels());
             let x: Vec<f32> = (0..32 * 35)

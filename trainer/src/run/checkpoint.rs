@@ -415,6 +415,7 @@ pub fn load_baseline(run_dir: &Path) -> anyhow::Result<(RunConfig, PlainBaseline
         file.model.frames,
         file.input_mean,
         file.input_std,
+        file.run.sample_rate,
     )?;
     Ok((file.run, plain))
 }

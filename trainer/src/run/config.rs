@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::augment::{AugMode, AugSpec};
 use crate::data::split::{DEFAULT_VALID_FRACTION, SplitKind};
 use crate::models::backend::DeviceKind;
-use crate::models::{ModelConfig, ModelKind, PosEnc, is_study_dropout, study_dropout};
+use crate::models::{
+    ModelConfig, ModelKind, PosEnc, Widths, is_study_dropout, is_study_sample_rate, study_dropout,
+    study_sample_rate,
+};
 use crate::teacher::HeadKind;
 
 /// `config.json`: the [`RunFile`] of a run directory.
@@ -114,6 +117,16 @@ pub struct RunConfig {
     /// Dropout probability after each block of the baseline (`--dropout`; the study's: 0.5).
     #[serde(default = "study_dropout", skip_serializing_if = "is_study_dropout")]
     pub dropout: f64,
+    /// Channels of the baseline's five blocks (`--widths`; the study's: 128,64,32,16,8).
+    #[serde(default, skip_serializing_if = "Widths::is_study")]
+    pub widths: Widths,
+    /// Sample rate the front end reads (`--sample-rate`; the study's: 22050 Hz, librosa's
+    /// defaults; 16000 selects `FrontendConfig::RATE16K`). Segment models only.
+    #[serde(
+        default = "study_sample_rate",
+        skip_serializing_if = "is_study_sample_rate"
+    )]
+    pub sample_rate: u32,
     /// Seconds between the starts of training segments (`--train-hop`); `None`: the segment
     /// length, the study's non-overlapping segments. Segment models only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,6 +261,8 @@ impl Default for RunConfig {
             select: Selection::Last,
             lr_schedule: LrSchedule::Constant,
             dropout: study_dropout(),
+            widths: Widths::default(),
+            sample_rate: study_sample_rate(),
             train_hop: None,
             test_hop: None,
             distil: None,
@@ -258,10 +273,16 @@ impl Default for RunConfig {
 impl RunConfig {
     /// The model's display name, e.g. `baseline+coord`.
     pub fn model_name(&self) -> String {
-        let base = match self.posenc {
+        let mut base = match self.posenc {
             PosEnc::None => self.model.to_string(),
             p => format!("{}+{p}", self.model),
         };
+        if !self.widths.is_study() {
+            base = format!("{base}[{}]", self.widths);
+        }
+        if !is_study_sample_rate(&self.sample_rate) {
+            base = format!("{base}@{}Hz", self.sample_rate);
+        }
         match self.distil {
             Some(_) => format!("{base}+distil"),
             None => base,
@@ -294,6 +315,22 @@ impl RunConfig {
             self.select == Selection::Last || split.has_validation(),
             "--select best-valid needs a validation split; --split {:?} has none",
             self.split
+        );
+        ensure!(
+            self.widths.is_study() || self.model == ModelKind::Baseline,
+            "--widths applies to the baseline only; {} keeps its published widths",
+            self.model
+        );
+        ensure!(
+            crate::run::loader::frontend_at(self.sample_rate).is_some(),
+            "--sample-rate {}: the front ends are built for 22050 Hz (librosa's defaults) and \
+             16000 Hz (FrontendConfig::RATE16K)",
+            self.sample_rate
+        );
+        ensure!(
+            is_study_sample_rate(&self.sample_rate) || self.model != ModelKind::Arbitrary,
+            "--sample-rate {}: the arbitrary model keeps its own 22050 Hz front end",
+            self.sample_rate
         );
         if let Some(d) = &self.distil {
             d.validate()?;

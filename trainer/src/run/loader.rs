@@ -41,8 +41,18 @@ pub fn cache_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cache"))
 }
 
-/// The front end, segmentation and model input width (frames) of a network.
-pub fn input_spec(model: ModelKind) -> (FrontendConfig, SegmentConfig, usize) {
+/// The segment models' front end at `sample_rate`: [`FrontendConfig::DEFAULT`] at 22050 Hz,
+/// [`FrontendConfig::RATE16K`] at 16000 Hz; `None` for any other rate.
+pub fn frontend_at(sample_rate: u32) -> Option<FrontendConfig> {
+    [FrontendConfig::DEFAULT, FrontendConfig::RATE16K]
+        .into_iter()
+        .find(|f| f.sample_rate == sample_rate)
+}
+
+/// The front end, segmentation and model input width (frames) of a network reading audio at
+/// `sample_rate` (the segment models' rates: [`frontend_at`]; the arbitrary model has its own
+/// front end, and the default's where the rate has none).
+pub fn input_spec(model: ModelKind, sample_rate: u32) -> (FrontendConfig, SegmentConfig, usize) {
     match model {
         ModelKind::Arbitrary => {
             let fe = FrontendConfig::HTK1024;
@@ -50,7 +60,7 @@ pub fn input_spec(model: ModelKind) -> (FrontendConfig, SegmentConfig, usize) {
             (fe, SegmentConfig::whole_track(), fe.n_frames(crop))
         }
         ModelKind::Baseline | ModelKind::Resnet18 => {
-            let fe = FrontendConfig::DEFAULT;
+            let fe = frontend_at(sample_rate).unwrap_or(FrontendConfig::DEFAULT);
             let seg = SegmentConfig::default();
             let n = (seg.seconds * fe.sample_rate as f32).round() as usize;
             (fe, seg, fe.n_frames(n))
@@ -165,7 +175,7 @@ pub fn prepare_discovered(
             root.display()
         );
     }
-    let (frontend, segments, input_frames) = input_spec(cfg.model);
+    let (frontend, segments, input_frames) = input_spec(cfg.model, cfg.sample_rate);
     let with_hop = |hop: Option<f32>| SegmentConfig {
         hop_seconds: hop.unwrap_or(segments.hop_seconds),
         ..segments

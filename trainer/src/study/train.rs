@@ -331,6 +331,7 @@ fn write_run_file(
         n_mels: data.train.n_mels,
         frames: data.input_frames,
         dropout: cfg.dropout,
+        widths: cfg.widths,
     };
     model_cfg.validate()?;
     let file = RunFile {

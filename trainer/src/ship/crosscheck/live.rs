@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use infer_core::realtime::{FrameWork, Realtime, RealtimeConfig, RealtimeSummary};
 use serde::Serialize;
 
+use super::CHUNK;
 use super::device::{hex_u32, kv, kv_u64};
-use super::{CHUNK, SAMPLE_RATE};
 
 /// The live output protocol this parser reads.
 pub const LIVE_PROTOCOL: u32 = 4;
@@ -50,6 +50,8 @@ pub struct LiveClip {
 pub struct LiveOutput {
     /// Size of the embedded model in bytes.
     pub model_bytes: u64,
+    /// Sample rate of the clips and the modelled microphone (the model's).
+    pub sample_rate: u32,
     /// The clips, in order.
     pub clips: Vec<LiveClip>,
     /// Peak stack use (stack painting).
@@ -131,10 +133,11 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
     }
     let mut out = LiveOutput {
         model_bytes: kv_u64(header, "model_bytes")?,
+        sample_rate: u32::try_from(kv_u64(header, "sample_rate")?)?,
         ..LiveOutput::default()
     };
-    if kv_u64(header, "chunk")? != CHUNK as u64 || kv_u64(header, "sample_rate")? != 22_050 {
-        bail!("live firmware's chunk or sample rate differ from the host's: {header:?}");
+    if kv_u64(header, "chunk")? != CHUNK as u64 || out.sample_rate == 0 {
+        bail!("live firmware's chunk differs from the host's, or no sample rate: {header:?}");
     }
     // the clip being read and its schedule; then, after its `end`, the clip waiting for its
     // `summary` line with the host's replay
@@ -162,7 +165,7 @@ pub fn parse_live(text: &str) -> anyhow::Result<LiveOutput> {
                 }
                 let cfg = RealtimeConfig {
                     clock_hz: kv_u64(line, "clock_hz")?,
-                    sample_rate: SAMPLE_RATE as u32,
+                    sample_rate: out.sample_rate,
                     chunk: CHUNK as u32,
                     queue_frames: u32::try_from(kv_u64(line, "queue_frames")?)?,
                 };

@@ -227,7 +227,7 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
     let (work_dir, _tmp) = super::work_dir(opts.work_dir.as_deref())?;
     write_live_clips(&work_dir, clips, opts)?;
     let samples: usize = clips.iter().map(|c| c.samples.len()).sum();
-    let audio_seconds = samples as f64 / SAMPLE_RATE as f64;
+    let audio_seconds = samples as f64 / f64::from(model.frontend().sample_rate);
     let timeout = opts
         .timeout
         .unwrap_or(Duration::from_secs(60 + 2 * audio_seconds.ceil() as u64));
@@ -252,6 +252,14 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
             "the device reported {} clips, expected {}",
             dev.clips.len(),
             clips.len()
+        );
+    }
+    if dev.sample_rate != model.frontend().sample_rate {
+        bail!(
+            "the live firmware ran at {} Hz, {} reads {} Hz",
+            dev.sample_rate,
+            opts.model.display(),
+            model.frontend().sample_rate
         );
     }
     if dev.model_bytes != bytes.len() as u64 {

@@ -17,15 +17,26 @@ pub const SEGMENT_SECONDS: f64 = 3.0;
 
 /// The front end and segment length of a model input of `n_mels x frames`.
 ///
-/// Real data uses the baseline's front end and segments from [`crate::run::loader::input_spec`]
-/// ([`FrontendConfig::DEFAULT`], librosa's defaults, on 3 s segments: 66150 samples, 130 frames).
-/// Inputs of other sizes (the in-memory toy set, which has no audio) get the default front end
-/// with `n_mels` bands and the shortest segment giving `frames` frames.
+/// Real data uses the baseline's front end at `sample_rate` and segments from
+/// [`crate::run::loader::input_spec`] ([`FrontendConfig::DEFAULT`], librosa's defaults, on 3 s
+/// segments: 66150 samples, 130 frames; at 16000 Hz [`FrontendConfig::RATE16K`]: 48000 samples,
+/// 130 frames). Inputs of other sizes (the in-memory toy set, which has no audio) get the default
+/// front end with `n_mels` bands and the shortest segment giving `frames` frames.
 ///
 /// # Errors
-/// When `n_mels` or `frames` cannot be described by a valid front end.
-pub fn frontend_for(n_mels: usize, frames: usize) -> anyhow::Result<(FrontendConfig, u32)> {
-    let (fe, seg, f) = crate::run::loader::input_spec(crate::models::ModelKind::Baseline);
+/// When `n_mels` or `frames` cannot be described by a valid front end, or the sample rate has
+/// none.
+pub fn frontend_for(
+    n_mels: usize,
+    frames: usize,
+    sample_rate: u32,
+) -> anyhow::Result<(FrontendConfig, u32)> {
+    let (fe, seg, f) =
+        crate::run::loader::input_spec(crate::models::ModelKind::Baseline, sample_rate);
+    ensure!(
+        fe.sample_rate == sample_rate,
+        "no front end reads {sample_rate} Hz (22050 and 16000 are built)"
+    );
     if fe.n_mels as usize == n_mels && f == frames {
         let samples = (seg.seconds * fe.sample_rate as f32).round() as u32;
         return Ok((fe, samples));
@@ -132,7 +143,7 @@ pub fn to_f32(p: &PlainBaseline, name: &str, classes: &[String]) -> anyhow::Resu
         classes.len(),
         p.dense.out_features
     );
-    let (frontend, segment_samples) = frontend_for(p.n_mels, p.frames)?;
+    let (frontend, segment_samples) = frontend_for(p.n_mels, p.frames, p.sample_rate)?;
     let mut layers = Vec::with_capacity(N_BLOCKS + 1);
     for c in &p.convs {
         layers.push(OwnedLayer::conv_f32(
@@ -175,12 +186,15 @@ mod tests {
 
     #[test]
     fn frontend_for_study_and_toy_inputs() {
-        let (fe, s) = frontend_for(128, 130).unwrap();
+        let (fe, s) = frontend_for(128, 130, 22050).unwrap();
         assert_eq!((fe, s), (FrontendConfig::DEFAULT, 66150));
-        let (fe, s) = frontend_for(32, 40).unwrap();
+        let (fe, s) = frontend_for(32, 40, 22050).unwrap();
         assert_eq!(fe.n_mels, 32);
         assert_eq!(fe.n_frames(s as usize), 40);
-        assert!(frontend_for(0, 40).is_err());
+        assert!(frontend_for(0, 40, 22050).is_err());
+        let (fe, s) = frontend_for(128, 130, 16000).unwrap();
+        assert_eq!((fe, s), (FrontendConfig::RATE16K, 48000));
+        assert!(frontend_for(128, 130, 44100).is_err());
     }
 
     #[test]
