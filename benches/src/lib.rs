@@ -17,6 +17,7 @@ pub fn baseline_step() -> (ModelConfig, Vec<f32>, Vec<f32>) {
         frames: 130,
         // the study's dropout: the bench times the paper's network
         dropout: trainer::models::study_dropout(),
+        widths: Default::default(),
     };
     let x = (0..TRAIN_BATCH * 128 * 130)
         .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)

@@ -63,6 +63,7 @@ pub fn random_plain_baseline(
         frames,
         input_mean: -40.0,
         input_std: 15.0,
+        sample_rate: 22050,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Fixtures: `tests/fixtures/frontend` (made by
 //! `tools/reference/frontend_fixtures.py`): synthetic int16 signals and
-//! librosa's `power_to_db(melspectrogram(...))` for the DEFAULT and HTK1024
+//! librosa's `power_to_db(melspectrogram(...))` for the DEFAULT, HTK1024 and RATE16K
 //! configurations. Rule: `max |ours - librosa| <= 0.01 dB` over every bin
 //! within 80 dB of that signal's maximum (for silence the maximum is the
 //! `10 log10(amin)` floor itself, so every bin is compared).
@@ -30,6 +30,7 @@ fn config(name: &str) -> Result<FrontendConfig> {
     match name {
         "default" => Ok(FrontendConfig::DEFAULT),
         "htk1024" => Ok(FrontendConfig::HTK1024),
+        "rate16k" => Ok(FrontendConfig::RATE16K),
         other => bail!("unknown config {other:?} in manifest"),
     }
 }

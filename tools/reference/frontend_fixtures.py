@@ -38,6 +38,9 @@ N = int(SR * SECONDS)  # 66150 samples -> 130 frames
 CONFIGS = {
     "default": dict(n_fft=2048, hop_length=512, n_mels=128, htk=False, norm="slaney"),
     "htk1024": dict(n_fft=1024, hop_length=512, n_mels=128, htk=True, norm=None),
+    # FrontendConfig::RATE16K: the same int16 signals read as 16 kHz audio (synthetic mode only;
+    # the real clips are 22050 Hz)
+    "rate16k": dict(sr=16000, n_fft=1024, hop_length=372, n_mels=128, htk=False, norm="slaney"),
 }
 
 
@@ -81,7 +84,7 @@ def log_mel(y, cfg):
     import librosa
 
     s = librosa.feature.melspectrogram(
-        y=y, sr=SR, n_fft=cfg["n_fft"], hop_length=cfg["hop_length"], n_mels=cfg["n_mels"],
+        y=y, sr=cfg.get("sr", SR), n_fft=cfg["n_fft"], hop_length=cfg["hop_length"], n_mels=cfg["n_mels"],
         htk=cfg["htk"], norm=cfg["norm"], power=2.0, center=True, pad_mode="constant")
     return librosa.power_to_db(s, ref=1.0, amin=1e-10, top_db=None)
 
@@ -145,13 +148,16 @@ def gtzan(root: Path, out: Path):
     if not wavs:
         sys.exit(f"error: no .wav files under {root}")
     manifest = {"librosa_version": librosa.__version__, "sample_rate": SR,
-                "configs": CONFIGS, "clips": []}
+                "configs": {k: v for k, v in CONFIGS.items() if v.get("sr", SR) == SR},
+                "clips": []}
     for p in wavs:
         y, sr = librosa.load(p, sr=None, mono=True)
         if sr != SR:
             sys.exit(f"error: {p}: sample rate {sr}, expected {SR}")
         entry = {"wav": str(p.relative_to(root)), "n_samples": int(len(y)), "outputs": {}}
         for cname, cfg in CONFIGS.items():
+            if cfg.get("sr", SR) != SR:
+                continue
             db = log_mel(y, cfg).astype("<f4")
             fname = f"{p.stem}.{cname}.f32.bin"
             write_atomic(out / fname, db.tobytes())

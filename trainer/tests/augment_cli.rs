@@ -193,7 +193,7 @@ fn output_equals_the_cached_training_copy() {
     assert_eq!(ds.tracks.len(), 1);
     let spec: AugSpec = spec_text.parse().unwrap();
     let transform = spec.waveform_transform(copy, seed).unwrap();
-    let (fe, seg, _) = input_spec(ModelKind::Baseline);
+    let (fe, seg, _) = input_spec(ModelKind::Baseline, 22050);
     let cache = FeatureCache::open(&dir.path().join("cache")).unwrap();
     let cached = cache
         .features(&ds.tracks[0], &fe, &seg, Some(&transform))

@@ -218,8 +218,38 @@ fn cross_validation_trains_every_fold_and_summarises_cnn_and_classic() {
 #[test]
 fn settings_that_cannot_work_are_refused_before_training() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 2] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["cv", "--k", "1", "--synthetic"], "at least 2 folds"),
+        (
+            &["run", "--synthetic", "--sample-rate", "44100"],
+            "--sample-rate 44100: the front ends are built for 22050 Hz",
+        ),
+        (
+            &[
+                "run",
+                "--synthetic",
+                "--model",
+                "arbitrary",
+                "--sample-rate",
+                "16000",
+            ],
+            "the arbitrary model keeps its own 22050 Hz front end",
+        ),
+        (
+            &[
+                "run",
+                "--synthetic",
+                "--model",
+                "resnet18",
+                "--widths",
+                "8,16,32,16,8",
+            ],
+            "--widths applies to the baseline only",
+        ),
+        (
+            &["run", "--synthetic", "--widths", "8,16,32,16,9"],
+            "block 5 has 9 channels; infer-core runs 1 to 8 there",
+        ),
         (
             &[
                 "run",

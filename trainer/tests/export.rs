@@ -96,8 +96,16 @@ fn f32_export_matches_burn_at_study_input_for_every_posenc() {
         .collect();
     for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
         d.seed(21);
-        let model = Baseline::new(10, m, t, posenc, trainer::models::baseline::DROPOUT, &d);
-        let plain = PlainBaseline::from_model(&model, m, t, mean, std).unwrap();
+        let model = Baseline::new(
+            10,
+            m,
+            t,
+            posenc,
+            trainer::models::baseline::DROPOUT,
+            Default::default(),
+            &d,
+        );
+        let plain = PlainBaseline::from_model(&model, m, t, mean, std, 22050).unwrap();
         let classes: Vec<String> = (0..10).map(|c| format!("g{c}")).collect();
         let owned = export::to_f32(&plain, "fresh", &classes).unwrap();
         let bytes = owned.encode().unwrap();
@@ -289,6 +297,7 @@ fn bad_model_files_name_the_file_and_the_problem() {
         frames: 32,
         input_mean: -50.0,
         input_std: 10.0,
+        sample_rate: 22050,
     };
     let classes: Vec<String> = (0..4).map(|c| format!("class{c}")).collect();
     let mut bytes = export::to_f32(&plain, "tiny", &classes)

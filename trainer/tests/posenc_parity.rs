@@ -24,7 +24,15 @@ fn burn_and_infer_core_encode_the_input_identically() {
         .collect();
     for posenc in [PosEnc::None, PosEnc::Coord, PosEnc::Sinusoidal] {
         d.seed(1);
-        let model = Baseline::new(10, M, T, posenc, trainer::models::baseline::DROPOUT, &d);
+        let model = Baseline::new(
+            10,
+            M,
+            T,
+            posenc,
+            trainer::models::baseline::DROPOUT,
+            Default::default(),
+            &d,
+        );
         // Burn: the trainer's normalisation, then the model's encoding
         let x: Vec<f32> = mel.iter().map(|v| (v - mean) / std).collect();
         let enc = model.encode(Tensor::from_data(TensorData::new(x, [1, 1, M, T]), &d));
@@ -32,7 +40,7 @@ fn burn_and_infer_core_encode_the_input_identically() {
         let burn: Vec<f32> = enc.into_data().try_into_vec::<f32>().unwrap(); // [1, ch, M, T]
 
         // infer-core: the exported f32 model encodes frame by frame, HWC
-        let plain = PlainBaseline::from_model(&model, M, T, mean, std).unwrap();
+        let plain = PlainBaseline::from_model(&model, M, T, mean, std, 22050).unwrap();
         let file = export::to_f32(
             &plain,
             "posenc",

@@ -207,7 +207,7 @@ pub fn load_mono_native(path: &Path) -> Result<(Vec<f32>, u32), AudioError> {
 
 /// Decodes `path` to mono `f32` at `target_sr` Hz within [`Limits::process_default`]: more
 /// channels are averaged, another sample rate is resampled with rubato's FFT resampler (and a note
-/// is printed saying so; it is never silently accepted), warnings are printed.
+/// is printed saying so, once per file and rate pair in a process; it is never silently accepted), warnings are printed.
 pub fn load_mono(path: &Path, target_sr: u32) -> Result<Vec<f32>, AudioError> {
     load_mono_with(path, target_sr, &Limits::process_default())
 }
@@ -222,10 +222,19 @@ pub fn load_mono_with(
     if rate == target_sr {
         return Ok(samples);
     }
-    eprintln!(
-        "note: {}: resampling {rate} Hz -> {target_sr} Hz",
-        path.display()
-    );
+    // once per file and rate pair in a process (training reads each track every epoch)
+    static NOTED: std::sync::Mutex<std::collections::BTreeSet<(std::path::PathBuf, u32, u32)>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = NOTED
+        .lock()
+        .map(|mut n| n.insert((path.to_path_buf(), rate, target_sr)))
+        .unwrap_or(true);
+    if first {
+        eprintln!(
+            "note: {}: resampling {rate} Hz -> {target_sr} Hz",
+            path.display()
+        );
+    }
     resample(&samples, rate, target_sr).map_err(|reason| AudioError::Resample {
         path: path.to_path_buf(),
         from: rate,

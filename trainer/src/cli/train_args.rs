@@ -20,7 +20,7 @@ pub struct TrainArgs {
     /// Named recipe for every flag below: `study` (the paper's settings, the default), `best`
     /// (the recipe tuned on the development clips; see `trainer run --help`'s notes and
     /// docs/results/best-preset.md), `distil` (`best` taught by `--teacher`) or `tiny` (`distil`
-    /// for the baseline at widths 16,24,32,16,8). Flags given explicitly override the preset.
+    /// for the baseline at widths 8,16,32,16,8). Flags given explicitly override the preset.
     #[arg(long, default_value = "study")]
     pub preset: Preset,
     /// Network: baseline, arbitrary or resnet18 [preset study: baseline].
@@ -61,7 +61,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub dropout: Option<f64>,
     /// Channels of the baseline's five blocks, `a,b,c,d,e`, each at most the study's
-    /// [study: 128,64,32,16,8; tiny: 16,24,32,16,8].
+    /// [study: 128,64,32,16,8; tiny: 8,16,32,16,8].
     #[arg(long)]
     pub widths: Option<Widths>,
     /// Sample rate of the front end: 22050 (librosa's defaults) or 16000 (n_fft 1024, hop 372,

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, bail, ensure};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
@@ -378,4 +379,56 @@ impl Split {
         split.check_disjoint(ds)?;
         Ok(split)
     }
+}
+
+/// Parses `--split`: `random` (the study's stratified 70/30), `random:VALID`, `fault-filtered`
+/// (its own validation list), `kfold:K:FOLD` or `kfold:K:FOLD:VALID` (`kfold` = `kfold:5:0`),
+/// `all` (every track trains) or `test` (every track is scored). `VALID` is the fraction of the
+/// training tracks that validate, [`DEFAULT_VALID_FRACTION`] when not given; `0` asks for none.
+pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str, what: &str| -> anyhow::Result<f64> {
+        p.parse::<f64>()
+            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a number"))
+    };
+    let count = |p: &str, what: &str| -> anyhow::Result<usize> {
+        p.parse::<usize>()
+            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a whole number"))
+    };
+    let valid = |p: &str| -> anyhow::Result<f32> {
+        let v = num(p, "validation fraction")?;
+        ensure!(
+            (0.0..1.0).contains(&v),
+            "--split {s:?}: the validation fraction {v} must be in [0, 1)"
+        );
+        Ok(v as f32)
+    };
+    Ok(match parts.as_slice() {
+        ["random"] => SplitKind::default(),
+        ["random", v] => SplitKind::Random {
+            test_fraction: 0.3,
+            valid_fraction: valid(v)?,
+        },
+        ["fault-filtered"] => SplitKind::FaultFiltered,
+        ["all"] => SplitKind::All,
+        ["test"] => SplitKind::AllTest,
+        ["kfold"] => SplitKind::KFold {
+            k: 5,
+            fold: 0,
+            valid_fraction: DEFAULT_VALID_FRACTION,
+        },
+        ["kfold", k, fold] => SplitKind::KFold {
+            k: count(k, "k")?,
+            fold: count(fold, "fold")?,
+            valid_fraction: DEFAULT_VALID_FRACTION,
+        },
+        ["kfold", k, fold, v] => SplitKind::KFold {
+            k: count(k, "k")?,
+            fold: count(fold, "fold")?,
+            valid_fraction: valid(v)?,
+        },
+        _ => bail!(
+            "unknown split {s:?}: expected random, random:VALID, fault-filtered, kfold:K:FOLD, kfold:K:FOLD:VALID, all (every track trains) or test (every track is scored)"
+        ),
+    })
 }

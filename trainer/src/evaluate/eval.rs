@@ -204,7 +204,7 @@ pub fn evaluate_model(
     // Features at the model's own sample rate (a 16 kHz model reads its audio at 16 kHz).
     let rate = model.frontend().sample_rate;
     let mut cfg = cfg.clone();
-    if crate::run::loader::frontend_at(rate).is_some() {
+    if crate::models::frontend_at(rate).is_some() {
         cfg.sample_rate = rate;
     }
     let cfg = &cfg;

@@ -72,7 +72,7 @@ impl std::str::FromStr for Widths {
         let parts: Vec<&str> = s.split(',').map(str::trim).collect();
         anyhow::ensure!(
             parts.len() == 5,
-            "--widths {s:?}: expected five channel counts like 16,24,32,16,8, got {}",
+            "--widths {s:?}: expected five channel counts like 8,16,32,16,8, got {}",
             parts.len()
         );
         let mut w = [0usize; 5];
@@ -194,5 +194,47 @@ impl Baseline {
         }
         let x = x.flatten::<2>(1, 3); // [b, 8, 4, 4] -> [b, 128], order (channel, mel, frame)
         self.dense.forward(x) // [b, classes]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_parse_within_the_devices_buffers() {
+        let w: Widths = "16, 24,32,16,8".parse().unwrap();
+        assert_eq!(w, Widths([16, 24, 32, 16, 8]));
+        assert_eq!(w.to_string(), "16,24,32,16,8");
+        assert!(!w.is_study());
+        assert!(Widths::default().is_study());
+        for bad in [
+            "16,24,32,16",
+            "16,24,32,16,8,8",
+            "0,24,32,16,8",
+            "129,64,32,16,8",
+            "16,x,32,16,8",
+            "16,24,32,16,9",
+        ] {
+            assert!(bad.parse::<Widths>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn macs_and_params_by_hand_and_by_burn() {
+        // by hand, the study's network on 1 x 128 x 130 with 10 classes:
+        // 9*1*128*128*130 + 9*128*64*64*65 + 9*64*32*32*32 + 9*32*16*16*16 + 9*16*8*8*8 + 8*4*4*10
+        let study = Widths::default();
+        assert_eq!(
+            study.macs(1, 128, 130, 10),
+            19_169_280 + 306_708_480 + 18_874_368 + 1_179_648 + 73_728 + 1_280
+        );
+        let device = Device::flex();
+        for w in [study, Widths([16, 24, 32, 16, 8]), Widths([3, 5, 7, 2, 1])] {
+            let net = Baseline::new(10, 128, 130, PosEnc::None, DROPOUT, w, &device);
+            assert_eq!(w.params(1, 128, 130, 10), net.num_params() as u64, "{w}");
+            let x = Tensor::<4>::zeros([2, 1, 128, 130], &device);
+            assert_eq!(net.forward(x).dims(), [2, 10]);
+        }
     }
 }

@@ -88,6 +88,15 @@ pub struct ModelConfig {
     pub widths: Widths,
 }
 
+/// The segment models' front end at `sample_rate`: `FrontendConfig::DEFAULT` (librosa's
+/// defaults) at 22050 Hz, `FrontendConfig::RATE16K` at 16000 Hz; `None` for any other rate.
+pub fn frontend_at(sample_rate: u32) -> Option<infer_core::config::FrontendConfig> {
+    use infer_core::config::FrontendConfig;
+    [FrontendConfig::DEFAULT, FrontendConfig::RATE16K]
+        .into_iter()
+        .find(|f| f.sample_rate == sample_rate)
+}
+
 /// The study's sample rate, 22050 Hz (serde default; `FrontendConfig::DEFAULT`'s).
 pub fn study_sample_rate() -> u32 {
     22050

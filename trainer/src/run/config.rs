@@ -6,11 +6,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use serde::{Deserialize, Serialize};
 
 use crate::augment::{AugMode, AugSpec};
-use crate::data::split::{DEFAULT_VALID_FRACTION, SplitKind};
+pub use crate::data::split::parse_split;
 use crate::models::backend::DeviceKind;
 use crate::models::{
     ModelConfig, ModelKind, PosEnc, Widths, is_study_dropout, is_study_sample_rate, study_dropout,
@@ -322,7 +322,7 @@ impl RunConfig {
             self.model
         );
         ensure!(
-            crate::run::loader::frontend_at(self.sample_rate).is_some(),
+            crate::models::frontend_at(self.sample_rate).is_some(),
             "--sample-rate {}: the front ends are built for 22050 Hz (librosa's defaults) and \
              16000 Hz (FrontendConfig::RATE16K)",
             self.sample_rate
@@ -420,58 +420,6 @@ impl RunFile {
     }
 }
 
-/// Parses `--split`: `random` (the study's stratified 70/30), `random:VALID`, `fault-filtered`
-/// (its own validation list), `kfold:K:FOLD` or `kfold:K:FOLD:VALID` (`kfold` = `kfold:5:0`),
-/// `all` (every track trains) or `test` (every track is scored). `VALID` is the fraction of the
-/// training tracks that validate, [`DEFAULT_VALID_FRACTION`] when not given; `0` asks for none.
-pub fn parse_split(s: &str) -> anyhow::Result<SplitKind> {
-    let parts: Vec<&str> = s.split(':').collect();
-    let num = |p: &str, what: &str| -> anyhow::Result<f64> {
-        p.parse::<f64>()
-            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a number"))
-    };
-    let count = |p: &str, what: &str| -> anyhow::Result<usize> {
-        p.parse::<usize>()
-            .with_context(|| format!("--split {s:?}: {what} {p:?} is not a whole number"))
-    };
-    let valid = |p: &str| -> anyhow::Result<f32> {
-        let v = num(p, "validation fraction")?;
-        ensure!(
-            (0.0..1.0).contains(&v),
-            "--split {s:?}: the validation fraction {v} must be in [0, 1)"
-        );
-        Ok(v as f32)
-    };
-    Ok(match parts.as_slice() {
-        ["random"] => SplitKind::default(),
-        ["random", v] => SplitKind::Random {
-            test_fraction: 0.3,
-            valid_fraction: valid(v)?,
-        },
-        ["fault-filtered"] => SplitKind::FaultFiltered,
-        ["all"] => SplitKind::All,
-        ["test"] => SplitKind::AllTest,
-        ["kfold"] => SplitKind::KFold {
-            k: 5,
-            fold: 0,
-            valid_fraction: DEFAULT_VALID_FRACTION,
-        },
-        ["kfold", k, fold] => SplitKind::KFold {
-            k: count(k, "k")?,
-            fold: count(fold, "fold")?,
-            valid_fraction: DEFAULT_VALID_FRACTION,
-        },
-        ["kfold", k, fold, v] => SplitKind::KFold {
-            k: count(k, "k")?,
-            fold: count(fold, "fold")?,
-            valid_fraction: valid(v)?,
-        },
-        _ => bail!(
-            "unknown split {s:?}: expected random, random:VALID, fault-filtered, kfold:K:FOLD, kfold:K:FOLD:VALID, all (every track trains) or test (every track is scored)"
-        ),
-    })
-}
-
 /// The parsed augmentation of a run.
 pub fn aug_spec(cfg: &RunConfig) -> anyhow::Result<AugSpec> {
     cfg.aug
@@ -510,5 +458,22 @@ mod tests {
         let json = serde_json::to_value(&sel).unwrap();
         assert_eq!(json["select"], "best-valid");
         assert_eq!(json["lr_schedule"], "cosine");
+    }
+    #[test]
+    fn widths_and_sample_rate_are_written_only_when_not_the_studys() {
+        let tiny = RunConfig {
+            widths: Widths([8, 16, 32, 16, 8]),
+            sample_rate: 16000,
+            ..RunConfig::default()
+        };
+        let json = serde_json::to_value(&tiny).unwrap();
+        assert_eq!(
+            (&json["widths"][0], &json["sample_rate"]),
+            (&8.into(), &16000.into())
+        );
+        assert_eq!(serde_json::from_value::<RunConfig>(json).unwrap(), tiny);
+        assert_eq!(tiny.model_name(), "baseline[8,16,32,16,8]@16000Hz");
+        let json = serde_json::to_value(RunConfig::default()).unwrap();
+        assert!(json.get("widths").is_none() && json.get("sample_rate").is_none());
     }
 }

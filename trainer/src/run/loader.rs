@@ -41,16 +41,8 @@ pub fn cache_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cache"))
 }
 
-/// The segment models' front end at `sample_rate`: [`FrontendConfig::DEFAULT`] at 22050 Hz,
-/// [`FrontendConfig::RATE16K`] at 16000 Hz; `None` for any other rate.
-pub fn frontend_at(sample_rate: u32) -> Option<FrontendConfig> {
-    [FrontendConfig::DEFAULT, FrontendConfig::RATE16K]
-        .into_iter()
-        .find(|f| f.sample_rate == sample_rate)
-}
-
 /// The front end, segmentation and model input width (frames) of a network reading audio at
-/// `sample_rate` (the segment models' rates: [`frontend_at`]; the arbitrary model has its own
+/// `sample_rate` (the segment models' rates: [`crate::models::frontend_at`]; the arbitrary model has its own
 /// front end, and the default's where the rate has none).
 pub fn input_spec(model: ModelKind, sample_rate: u32) -> (FrontendConfig, SegmentConfig, usize) {
     match model {
@@ -60,7 +52,7 @@ pub fn input_spec(model: ModelKind, sample_rate: u32) -> (FrontendConfig, Segmen
             (fe, SegmentConfig::whole_track(), fe.n_frames(crop))
         }
         ModelKind::Baseline | ModelKind::Resnet18 => {
-            let fe = frontend_at(sample_rate).unwrap_or(FrontendConfig::DEFAULT);
+            let fe = crate::models::frontend_at(sample_rate).unwrap_or(FrontendConfig::DEFAULT);
             let seg = SegmentConfig::default();
             let n = (seg.seconds * fe.sample_rate as f32).round() as usize;
             (fe, seg, fe.n_frames(n))

@@ -90,6 +90,14 @@ fn cargo_build_firmware(
         Some(m) => {
             let m = fs::canonicalize(m)
                 .with_context(|| format!("model file {} not found", m.display()))?;
+            // The device build compiles only the default front end's FFT; a model with another
+            // size (a 16 kHz model's 1024 points) needs the firmware's `fft-all-sizes`.
+            let bytes = fs::read(&m).with_context(|| format!("reading {}", m.display()))?;
+            let model = infer_core::model::Model::from_bytes(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", m.display()))?;
+            if model.frontend().n_fft as usize != infer_core::fft::DEVICE_N_FFT {
+                cmd.args(["--features", "fft-all-sizes"]);
+            }
             cmd.env("TINYGENRE_MODEL", m);
         }
         None => {
