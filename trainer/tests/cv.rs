@@ -218,7 +218,17 @@ fn cross_validation_trains_every_fold_and_summarises_cnn_and_classic() {
 #[test]
 fn settings_that_cannot_work_are_refused_before_training() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[
+                "run",
+                "--synthetic",
+                "--stream-context",
+                "--posenc",
+                "coord",
+            ],
+            "--stream-context trains the baseline without positional encoding",
+        ),
         (&["cv", "--k", "1", "--synthetic"], "at least 2 folds"),
         (
             &["run", "--synthetic", "--sample-rate", "44100"],

@@ -68,6 +68,11 @@ pub struct TrainArgs {
     /// 128 mels to 8 kHz: 130 frames per 3 s, for 16 kHz microphones) [study: 22050].
     #[arg(long)]
     pub sample_rate: Option<u32>,
+    /// Train for the continuous Classifier: every training example carries one block-5 column
+    /// (32 frames) of real audio on either side, and the dense layer reads the middle columns,
+    /// as a hop of a stream does (baseline without positional encoding only).
+    #[arg(long)]
+    pub stream_context: bool,
     /// Seconds between the starts of the 3 s training segments; below 3 they overlap
     /// [study: 3, non-overlapping].
     #[arg(long)]
@@ -133,6 +138,7 @@ impl TrainArgs {
             dropout: self.dropout.unwrap_or(p.dropout),
             widths: self.widths.unwrap_or(p.widths),
             sample_rate: self.sample_rate.unwrap_or(p.sample_rate),
+            stream_context: self.stream_context || p.stream_context,
             train_hop: self.train_hop.or(p.train_hop),
             test_hop: self.test_hop.or(p.test_hop),
             distil: self.distil()?,

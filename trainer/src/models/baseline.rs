@@ -109,6 +109,16 @@ pub fn pooled(n: usize) -> usize {
     (0..CHANNELS.len()).fold(n, |n, _| n / 2)
 }
 
+/// Input frames of a training example with stream context (`--stream-context`) for a network of
+/// `frames` input frames: the `pooled(frames)` block-5 columns its dense layer reads, plus one
+/// column (32 frames) of real audio on either side. Each block-5 column `c` depends on input
+/// frames `32 c - 31 ..= 32 c + 62` (five 3x3 convolutions with 2x2 pools), so the middle columns
+/// of such an example are computed from real frames only, never from the convolutions' zero
+/// padding: exactly what infer-core's continuous executor computes for a hop of a stream.
+pub fn context_frames(frames: usize) -> usize {
+    (pooled(frames) + 2) << CHANNELS.len()
+}
+
 /// The baseline CNN.
 #[derive(Module, Debug)]
 pub struct Baseline {
@@ -122,6 +132,10 @@ pub struct Baseline {
     /// Positional encoding applied to the input.
     #[module(skip)]
     pub posenc: PosEnc,
+    /// Block-5 columns the dense layer reads (`pooled(frames)`); a wider input (stream context,
+    /// [`context_frames`]) is cropped to its middle columns before the dense layer.
+    #[module(skip)]
+    pub dense_frames: usize,
 }
 
 impl Baseline {
@@ -154,6 +168,7 @@ impl Baseline {
             dropout: DropoutConfig::new(dropout).init(),
             relu: Relu::new(),
             posenc,
+            dense_frames: pooled(frames),
         }
     }
 
@@ -183,7 +198,10 @@ impl Baseline {
 
     /// Logits for a batch of normalised log-mel segments.
     ///
-    /// `x`: `[batch, 1, n_mels, frames]` -> `[batch, classes]`.
+    /// `x`: `[batch, 1, n_mels, frames]` -> `[batch, classes]`. An input wider than the network's
+    /// (`frames > 32 x dense_frames + 31`, a stream-context example of [`context_frames`]) runs
+    /// through the convolutions whole, and the dense layer reads the middle `dense_frames`
+    /// block-5 columns: a hop of a continuous stream.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = self.encode(x); // [b, 1|3, 128, 130]
         for conv in &self.convs {
@@ -192,6 +210,12 @@ impl Baseline {
                 .dropout
                 .forward(self.pool.forward(self.relu.forward(conv.forward(x))));
         }
+        let w = x.dims()[3];
+        let x = if w > self.dense_frames {
+            x.narrow(3, (w - self.dense_frames) / 2, self.dense_frames) // [b, 8, 4, 6] -> [b, 8, 4, 4]
+        } else {
+            x
+        };
         let x = x.flatten::<2>(1, 3); // [b, 8, 4, 4] -> [b, 128], order (channel, mel, frame)
         self.dense.forward(x) // [b, classes]
     }

@@ -127,6 +127,11 @@ pub struct RunConfig {
         skip_serializing_if = "is_study_sample_rate"
     )]
     pub sample_rate: u32,
+    /// Train on stream-context examples (`--stream-context`): each training example is one
+    /// block-5 column wider on either side, and the loss is on the middle columns, as the
+    /// continuous `Classifier` computes a hop (`models::baseline::context_frames`). Baseline only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stream_context: bool,
     /// Seconds between the starts of training segments (`--train-hop`); `None`: the segment
     /// length, the study's non-overlapping segments. Segment models only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,6 +268,7 @@ impl Default for RunConfig {
             dropout: study_dropout(),
             widths: Widths::default(),
             sample_rate: study_sample_rate(),
+            stream_context: false,
             train_hop: None,
             test_hop: None,
             distil: None,
@@ -282,6 +288,9 @@ impl RunConfig {
         }
         if !is_study_sample_rate(&self.sample_rate) {
             base = format!("{base}@{}Hz", self.sample_rate);
+        }
+        if self.stream_context {
+            base = format!("{base}+stream");
         }
         match self.distil {
             Some(_) => format!("{base}+distil"),
@@ -326,6 +335,14 @@ impl RunConfig {
             "--sample-rate {}: the front ends are built for 22050 Hz (librosa's defaults) and \
              16000 Hz (FrontendConfig::RATE16K)",
             self.sample_rate
+        );
+        ensure!(
+            !self.stream_context
+                || (self.model == ModelKind::Baseline
+                    && self.posenc == PosEnc::None
+                    && !matches!(self.data, DataSource::Toy(_))),
+            "--stream-context trains the baseline without positional encoding on audio (the \
+             continuous Classifier streams only that)"
         );
         ensure!(
             is_study_sample_rate(&self.sample_rate) || self.model != ModelKind::Arbitrary,

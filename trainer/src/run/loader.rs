@@ -172,7 +172,21 @@ pub fn prepare_discovered(
         hop_seconds: hop.unwrap_or(segments.hop_seconds),
         ..segments
     };
-    let (segments, eval_segments) = (with_hop(cfg.train_hop), with_hop(cfg.test_hop));
+    let (mut segments, eval_segments) = (with_hop(cfg.train_hop), with_hop(cfg.test_hop));
+    if cfg.stream_context {
+        // training examples one block-5 column wider on either side (center framing: frames =
+        // 1 + samples / hop)
+        let frames = crate::models::baseline::context_frames(input_frames);
+        let samples = (frames - 1) * frontend.hop_length as usize;
+        segments.seconds = (samples as f64 / f64::from(frontend.sample_rate)) as f32;
+        anyhow::ensure!(
+            segments
+                .lengths(frontend.sample_rate)?
+                .map(|(n, _)| frontend.n_frames(n))
+                == Some(frames),
+            "--stream-context: no segment length gives {frames} frames"
+        );
+    }
     let cache_dir = cache_root().join("features");
     let cache = FeatureCache::open(&cache_dir)?;
     let pick =

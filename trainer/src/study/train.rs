@@ -148,6 +148,12 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             &plain,
         )
     };
+    // stream context: training examples wider than the network's input (`context_frames`)
+    let train_frames = if cfg.stream_context {
+        crate::models::baseline::context_frames(data.input_frames)
+    } else {
+        data.input_frames
+    };
     let steps_per_epoch = data.train.len().div_ceil(cfg.batch) as u64;
     let progress = Progress::new(steps_per_epoch);
     let online_dir = out_dir.join(ONLINE_DIR);
@@ -190,7 +196,7 @@ pub fn run(cfg: &RunConfig, out_dir: &Path, resume: bool) -> anyhow::Result<Metr
             cfg,
             spec: &spec,
             norm,
-            frames: data.input_frames,
+            frames: train_frames,
             n_classes: data.genres.len(),
             lr: cfg.lr_schedule.lr(cfg.lr, epoch, cfg.epochs),
             device: &device,
