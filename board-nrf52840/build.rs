@@ -56,16 +56,7 @@ fn main() {
         ),
     }
     let edges: Vec<String> = cfg
-        .map(|c| {
-            (0..c.n_mels as usize + 2)
-                .map(|i| {
-                    format!(
-                        "f64::from_bits({:#018x})",
-                        infer_core::filterbank::mel_edge_hz(&c, i).to_bits()
-                    )
-                })
-                .collect()
-        })
+        .map(|c| infer_core::filterbank::mel_edges_source(&c))
         .unwrap_or_default();
 
     let code = format!(

@@ -71,16 +71,7 @@ fn main() {
         None => Some(infer_core::config::FrontendConfig::DEFAULT),
     };
     let edges: Vec<String> = cfg
-        .map(|c| {
-            (0..c.n_mels as usize + 2)
-                .map(|i| {
-                    format!(
-                        "f64::from_bits({:#018x})",
-                        infer_core::filterbank::mel_edge_hz(&c, i).to_bits()
-                    )
-                })
-                .collect()
-        })
+        .map(|c| infer_core::filterbank::mel_edges_source(&c))
         .unwrap_or_default();
     code.push_str(&format!(
         "/// The front end's mel band edges in Hz (`infer_core::filterbank::mel_edge_hz`), computed by `build.rs`.\npub static MEL_EDGES: [f64; {}] = [{}];\n",

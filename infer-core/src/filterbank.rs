@@ -57,6 +57,16 @@ pub fn mel_to_hz(m: f64, scale: MelScale) -> f64 {
     }
 }
 
+/// The `n_mels + 2` edges of `cfg` as Rust expressions, `f64::from_bits(0x...)` each: what the
+/// device builds' `build.rs` (firmware-example, board-nrf52840) write into a static, so the
+/// firmware carries the edges' exact bits instead of the mel scale's f64 log, exp and pow.
+#[cfg(feature = "std")]
+pub fn mel_edges_source(cfg: &FrontendConfig) -> std::vec::Vec<std::string::String> {
+    (0..cfg.n_mels as usize + 2)
+        .map(|i| std::format!("f64::from_bits({:#018x})", mel_edge_hz(cfg, i).to_bits()))
+        .collect()
+}
+
 /// Edge `i` (of `n_mels + 2`) of the filterbank in Hz, as librosa's
 /// `mel_frequencies(n_mels + 2, fmin, fmax)`: `np.linspace` on the mel scale
 /// (`start + i * step`, the last one exactly `stop`) mapped back to Hz.
