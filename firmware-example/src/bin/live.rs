@@ -195,8 +195,7 @@ fn run_clips(
                 let mut clf =
                     Classifier::with_parts(model, set.classifier, &mut *stream, &mut exec)?;
                 let idx = n_clips;
-                let rate = model.frontend().sample_rate;
-                match live_clip(out, &mut clf, &set, rate, idx, &path, n) {
+                match live_clip(out, &mut clf, &set, idx, &path, n) {
                     Ok(h) => n_hops += h,
                     Err(e) => {
                         let _ = out.line(|l| {
@@ -292,7 +291,6 @@ fn live_clip(
     out: &mut LineWriter,
     clf: &mut LiveClassifier<'_>,
     set: &Settings,
-    sample_rate: u32,
     idx: usize,
     path: &CPath,
     n_samples: usize,
@@ -318,7 +316,7 @@ fn live_clip(
     })?;
     let mut schedule = Realtime::new(RealtimeConfig {
         clock_hz: set.clock_hz,
-        sample_rate,
+        sample_rate: clf.model().frontend().sample_rate,
         chunk: CHUNK as u32,
         queue_frames: set.queue_frames,
     });

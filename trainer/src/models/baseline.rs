@@ -18,7 +18,7 @@ pub const CHANNELS: [usize; 5] = [128, 64, 32, 16, 8];
 
 /// The channels of the five blocks (`--widths`): the study's [`CHANNELS`] by default; narrower
 /// ones make the tiny family (`--preset tiny`). infer-core compiles its buffers for the study's
-/// widths, so each block may be at most as wide as the study's ([`Widths::parse`] checks).
+/// widths, so each block may be at most as wide as the study's (its `FromStr` checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Widths(pub [usize; 5]);
 

@@ -97,9 +97,9 @@ pub fn frontend_at(sample_rate: u32) -> Option<infer_core::config::FrontendConfi
         .find(|f| f.sample_rate == sample_rate)
 }
 
-/// The study's sample rate, 22050 Hz (serde default; `FrontendConfig::DEFAULT`'s).
+/// The study's sample rate, `FrontendConfig::DEFAULT`'s 22050 Hz (serde default).
 pub fn study_sample_rate() -> u32 {
-    22050
+    infer_core::config::FrontendConfig::DEFAULT.sample_rate
 }
 
 /// Whether `r` is the study's sample rate (serde: then it is not written).
