@@ -337,3 +337,28 @@ fn negative_learning_rate() {
     refused(&o, &["--lr", "-1"]);
     assert!(!out.exists(), "a run folder was started");
 }
+
+#[test]
+fn a_16khz_model_is_refused_by_the_segment_cross_check_before_any_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tiny16k-int8.postcard");
+    let out = tmp.path().join("report.json");
+    let o = trainer(
+        &[
+            "crosscheck",
+            "--model",
+            m.to_str().unwrap(),
+            "--synthetic",
+            "--clips",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    refused(
+        &o,
+        &["tiny16k-int8.postcard", "16000 Hz model", "use --stream"],
+    );
+    assert!(!out.exists());
+}
