@@ -2,7 +2,9 @@
 //! assembly in infer-core's `dsp` module only runs on a Cortex-M with the DSP extension, so the
 //! host tests cannot reach it. Seeded random data, every remainder of the group loops, odd
 //! channel counts, padding; then whole tiles (`conv_pool_i8` against `conv_pool_scalar`) and
-//! one-input-channel windows (`conv9_pool_windows` against the scalar kernel); then the front
+//! one-input-channel windows (`conv9_pool_windows` against the scalar kernel), Winograd
+//! windows (`conv_tile::wino`, its `SADD16`/`SSUB16` and `SMLAD` loop against the portable
+//! twins, whole windows against the direct kernel); then the front
 //! end's FFT and filterbank loops (`dsp::fft4`) against their portable twins.
 //! `cargo run --release --bin kernels` prints `kernels ok checks=N` and exits 0, or names the
 //! first mismatch and exits 1.
@@ -16,9 +18,11 @@ mod vectors;
 use cortex_m_rt::entry;
 use infer_core::config::FrontendConfig;
 use infer_core::conv::{Conv3x3, ConvParams, Taps};
+use infer_core::conv_tile::wino::{Window, conv_pool_wino_i8, window_taps};
 use infer_core::conv_tile::{
     MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows, pack_patch,
 };
+use infer_core::dsp::wino as dw;
 use infer_core::dsp::{self, Group, Quad9};
 use infer_core::filterbank::MelFilterbank;
 use infer_core::quant::Requantizer;
@@ -128,6 +132,34 @@ fn main() -> ! {
         }
         checks += 1;
     }
+    // SADD16 / SSUB16 and the Winograd product loop against their portable twins
+    for case in 0..1000 {
+        let (a, b) = (rng.next() as i32, rng.next() as i32);
+        if dw::sadd16(a, b) != dw::sadd16_portable(a, b)
+            || dw::ssub16(a, b) != dw::ssub16_portable(a, b)
+        {
+            fail("sadd16/ssub16", case);
+        }
+        checks += 1;
+    }
+    let mut wu = [0i32; dw::POS * 16];
+    let mut wv = [0i32; dw::POS * 16 * dw::TILES];
+    for case in 0..40 {
+        let n = 4 * (1 + rng.below(4) as usize);
+        for x in wu.iter_mut().chain(wv.iter_mut()) {
+            *x = rng.next() as i32;
+        }
+        let start: [[i32; dw::TILES]; dw::POS] =
+            core::array::from_fn(|_| core::array::from_fn(|_| rng.next() as i32));
+        let (mut got, mut want) = (start, start);
+        let (u, v) = (&wu[..dw::POS * n], &wv[..dw::POS * n * dw::TILES]);
+        dw::gemm4(u, v, &mut got);
+        dw::gemm4_portable(u, v, &mut want);
+        if got != want || got == start {
+            fail("gemm4", case);
+        }
+        checks += 1;
+    }
     // quad9x4_max
     for case in 0..300 {
         let w9: [u8; 9] = core::array::from_fn(|_| rng.next() as u8);
@@ -216,6 +248,35 @@ fn main() -> ! {
             conv_pool_scalar(&layer, &taps, pool, &mut r0[..co], &mut r1[..co]);
             if f0 != r0 || f1 != r1 {
                 fail("conv_pool_i8", case);
+            }
+            checks += 1;
+        }
+        // Winograd: four windows (the tile's inputs, shifted) against the direct kernel
+        let wins: [Window<'_>; 4] = core::array::from_fn(|t| {
+            core::array::from_fn(|k| {
+                let (p, tap) = ((k + t) % TILE, (k + 3 * t) % 9);
+                (rng.below(5) != 0).then(|| &inputs[p][tap][..ci])
+            })
+        });
+        let nw = 1 + (case as usize % 4);
+        let mut got = [[0i8; MAX_OUT]; 4];
+        {
+            let [g0, g1, g2, g3] = &mut got;
+            let mut outs: [&mut [i8]; 4] =
+                [&mut g0[..co], &mut g1[..co], &mut g2[..co], &mut g3[..co]];
+            conv_pool_wino_i8(&layer, &wins[..nw], &mut outs[..nw]);
+        }
+        for (t, win) in wins.iter().enumerate().take(nw) {
+            let mut want = [0i8; MAX_OUT];
+            conv_pool_i8(
+                &layer,
+                &window_taps(win),
+                TilePool::Quad,
+                &mut want[..co],
+                &mut [],
+            );
+            if got[t][..co] != want[..co] {
+                fail("conv_pool_wino_i8", case);
             }
             checks += 1;
         }

@@ -4,7 +4,10 @@
 //! `-icount shift=0`). Prints per layer the MACs, the instructions and an FNV-1a hash of the
 //! pooled int8 output, the same lines as the CMSIS-NN harness (`benches/cmsis-nn/harness.c`,
 //! whose `layers.h` defines the shapes and the LCG this file mirrors), so
-//! `scripts/bench-cmsis-nn.sh` can put the two side by side and check the outputs agree.
+//! `scripts/bench-cmsis-nn.sh` can put the two side by side and check the outputs agree. Each
+//! layer with more than one input channel runs again through Winograd F(2x2, 3x3)
+//! (`conv_tile::wino`, `wino N ...` lines, the same output hash expected), then the
+//! transform's parts are timed on their own (`wino_parts`).
 
 #![no_std]
 #![no_main]
@@ -17,6 +20,7 @@ mod vectors;
 use cortex_m_rt::entry;
 use infer_core::conv::{Conv3x3, ConvParams};
 use infer_core::conv_tile::conv3x3_relu_pool_i8;
+use infer_core::conv_tile::wino::conv3x3_relu_pool_wino_i8;
 use semihosting::println;
 
 /// `{mels, frames, in_ch, out_ch, right shift, input zero point, output zero point}`, as
@@ -100,6 +104,53 @@ fn main() -> ! {
         let macs = (h * w * 9 * ci * co) as u64;
         let insns = (t1 - t0) * counter::INSNS_PER_TICK;
         println!("layer {l} macs={macs} conv_pool={insns} out_fnv={fnv:08x}");
+        // the same layer through Winograd F(2x2, 3x3) (not layer 1: one input channel)
+        if ci > 1 {
+            let t0 = counter::ticks();
+            let r = conv3x3_relu_pool_wino_i8(&layer, x, h, w, out);
+            let t1 = counter::ticks();
+            if r.is_err() {
+                println!("error: layer {l} winograd: {r:?}");
+                semihosting::process::exit(3)
+            }
+            let wfnv = out.iter().fold(0x811c_9dc5u32, |f, &v| {
+                (f ^ u32::from(v as u8)).wrapping_mul(0x0100_0193)
+            });
+            let insns = (t1 - t0) * counter::INSNS_PER_TICK;
+            println!("wino {l} macs={macs} winograd={insns} out_fnv={wfnv:08x}");
+        }
+    }
+    // Winograd's parts at layer 2's shape (128 input channels), instructions per call (mean of
+    // 64): one output channel's filter transform of a 32-channel chunk, its products with four
+    // tiles, and one tile's input transform of a chunk
+    {
+        use infer_core::dsp::wino as dw;
+        let w = &weights[..64 * 9 * 128];
+        let mut u = [0i32; 16 * 16];
+        let mut v = [0i32; 16 * 16 * 4];
+        let mut m = [[0i32; 4]; 16];
+        let t0 = counter::ticks();
+        for o in 0..64 {
+            dw::filter_groups(w, o * 9 * 128, 128, &mut u);
+        }
+        let t1 = counter::ticks();
+        for _ in 0..64 {
+            dw::gemm4(&u, &v, &mut m);
+        }
+        let t2 = counter::ticks();
+        let px = [0i8; 128];
+        let win: [Option<&[i8]>; 16] = core::array::from_fn(|k| (k != 3).then_some(&px[..]));
+        for t in 0..64 {
+            dw::input_groups(&win, 32, 5, 20, t % 4, &mut v);
+        }
+        let t3 = counter::ticks();
+        let k = counter::INSNS_PER_TICK;
+        println!(
+            "wino_parts filter={} products={} input={}",
+            (t1 - t0) * k / 64,
+            (t2 - t1) * k / 64,
+            (t3 - t2) * k / 64
+        );
     }
     println!("done");
     semihosting::process::exit(0)

@@ -249,7 +249,7 @@ pub fn conv_pool_i8(
 /// for a channel without a requantizer, which a loaded model's int8 layer never has).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn store(
+pub(crate) fn store(
     layer: &Conv3x3<'_>,
     o: usize,
     a: [i32; TILE],
@@ -455,6 +455,7 @@ impl ScalarPixel for f32 {
 mod k9;
 #[cfg(test)]
 mod tests;
+pub mod wino;
 
 pub use k9::{
     FastRequant, Patch, conv9_fast, conv9_pool_windows, conv9_pool_windows_with, pack_patch,

@@ -229,3 +229,108 @@ fn conv9_windows_equal_scalar_reference() {
     }
     assert!(distinct > 100, "{distinct}");
 }
+
+/// Winograd F(2x2, 3x3) on four windows equals the direct tile kernel on each, bit for bit:
+/// random shapes (channel counts odd, not multiples of four, of several chunks, the widest
+/// layer's), random padding (any subset of each 4x4 window missing, as at the edges), fewer
+/// than four windows, right and left shifts.
+#[test]
+fn winograd_equals_direct_tile() {
+    use super::wino::{Window, conv_pool_wino_i8, window_taps};
+    let mut rng = StdRng::seed_from_u64(29);
+    let shapes = [
+        (128, 64),
+        (64, 32),
+        (1, 3),
+        (3, 5),
+        (5, 2),
+        (7, 9),
+        (16, 8),
+        (33, 17),
+        (43, 6),
+        (100, 7),
+        (129, 3),
+        (32, 128),
+    ];
+    let mut distinct = 0;
+    for (case, &(ci, co)) in shapes.iter().cycle().take(3 * shapes.len()).enumerate() {
+        let layer = Layer::random(&mut rng, ci, co, case % 7 == 6);
+        let conv = layer.conv();
+        let n = [4, 4, 3, 1, 2][case % 5];
+        let data: Vec<Vec<Vec<i8>>> = (0..n)
+            .map(|_| {
+                (0..16)
+                    .map(|_| (0..ci).map(|_| rng.random::<i8>()).collect())
+                    .collect()
+            })
+            .collect();
+        let wins: Vec<Window<'_>> = data
+            .iter()
+            .map(|w| {
+                core::array::from_fn(|k| {
+                    (rng.random_range(0..4) != 0 || case % 3 == 0).then(|| w[k].as_slice())
+                })
+            })
+            .collect();
+        let mut got = vec![vec![0i8; co]; n];
+        let mut outs: Vec<&mut [i8]> = got.iter_mut().map(|v| v.as_mut_slice()).collect();
+        conv_pool_wino_i8(&conv, &wins, &mut outs);
+        for (t, w) in wins.iter().enumerate() {
+            let mut want = vec![0i8; co];
+            conv_pool_i8(&conv, &window_taps(w), TilePool::Quad, &mut want, &mut []);
+            assert_eq!(got[t], want, "case {case} ({ci}, {co}) window {t}");
+            distinct += want.iter().filter(|&&v| v != want[0]).count();
+        }
+    }
+    assert!(distinct > 200, "{distinct}");
+}
+
+/// Extreme values: every weight -128 or 127 and every input at the far end from the zero
+/// point, 128 input channels: the bound the int16 and int32 ranges were sized for.
+#[test]
+fn winograd_extremes_equal_direct_tile() {
+    use super::wino::{Window, conv_pool_wino_i8, window_taps};
+    let mut rng = StdRng::seed_from_u64(31);
+    for (case, (w, x, zp)) in [(-128i8, 127i8, -128), (127, -128, 127), (-128, -128, 127)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut layer = Layer::random(&mut rng, 128, 8, false);
+        layer.weights.iter_mut().for_each(|v| *v = w as u8);
+        layer.izp = zp;
+        let conv = layer.conv();
+        let px = vec![x; 128];
+        let wins: Vec<Window<'_>> = (0..4)
+            .map(|t| core::array::from_fn(|k| (t != 3 || k % 5 != 0).then_some(px.as_slice())))
+            .collect();
+        let mut got = vec![vec![0i8; 8]; 4];
+        let mut outs: Vec<&mut [i8]> = got.iter_mut().map(|v| v.as_mut_slice()).collect();
+        conv_pool_wino_i8(&conv, &wins, &mut outs);
+        for (t, win) in wins.iter().enumerate() {
+            let mut want = vec![0i8; 8];
+            conv_pool_i8(&conv, &window_taps(win), TilePool::Quad, &mut want, &mut []);
+            assert_eq!(got[t], want, "case {case} window {t}");
+        }
+    }
+}
+
+/// A whole layer through Winograd equals the reference conv then pool (odd sizes, edges, a
+/// window count that is not a multiple of four).
+#[test]
+fn winograd_whole_layer_equals_reference() {
+    use super::wino::conv3x3_relu_pool_wino_i8;
+    let mut rng = StdRng::seed_from_u64(37);
+    for (mels, frames, ci, co) in [(7, 9, 3, 5), (8, 8, 16, 8), (6, 10, 33, 2), (10, 7, 64, 32)] {
+        let layer = Layer::random(&mut rng, ci, co, false);
+        let conv = layer.conv();
+        let input: Vec<i8> = (0..mels * frames * ci).map(|_| rng.random()).collect();
+        let mut full = vec![0i8; mels * frames * co];
+        crate::conv::conv3x3_relu_ref_i8(&conv, &input, mels, frames, &mut full).unwrap();
+        let mut want = vec![0i8; (mels / 2) * (frames / 2) * co];
+        pool::maxpool2x2_ref(&full, mels, frames, co, &mut want).unwrap();
+        let mut got = vec![0i8; want.len()];
+        conv3x3_relu_pool_wino_i8(&conv, &input, mels, frames, &mut got).unwrap();
+        assert_eq!(got, want, "{mels}x{frames} {ci}->{co}");
+        assert!(got.iter().any(|&v| v != got[0]));
+    }
+}
