@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../firmware-example"
 if [[ $# -ge 1 ]]; then
     export TINYGENRE_MODEL="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 fi
-elf=$(cargo build --release --bin firmware-example --message-format=json 2>/dev/null |
+elf=$(cargo build --release --bin firmware-example --features winograd --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
 [[ -n "$elf" && -f "$elf" ]] || { echo "error: firmware build failed" >&2; exit 1; }
 

@@ -125,13 +125,14 @@ fn main() -> ! {
     // tiles, and one tile's input transform of a chunk
     {
         use infer_core::dsp::wino as dw;
+        use infer_core::dsp::wino_chunk as dc;
         let w = &weights[..64 * 9 * 128];
-        let mut u = [0i32; 16 * 16];
-        let mut v = [0i32; 16 * 16 * 4];
+        let mut u = [0i32; 16 * dc::NP];
+        let mut v = [0i32; 16 * dc::NP * 4];
         let mut m = [[0i32; 4]; 16];
         let t0 = counter::ticks();
         for o in 0..64 {
-            dw::filter_groups(w, o * 9 * 128, 128, &mut u);
+            dc::filter_groups(w, o * 9 * 128, 128, &mut u);
         }
         let t1 = counter::ticks();
         for _ in 0..64 {
@@ -141,7 +142,7 @@ fn main() -> ! {
         let px = [0i8; 128];
         let win: [Option<&[i8]>; 16] = core::array::from_fn(|k| (k != 3).then_some(&px[..]));
         for t in 0..64 {
-            dw::input_groups(&win, 32, 5, 20, t % 4, &mut v);
+            dc::input_groups(&win, 32, 5, 20, t % 4, &mut v);
         }
         let t3 = counter::ticks();
         let k = counter::INSNS_PER_TICK;

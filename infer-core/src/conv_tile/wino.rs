@@ -22,22 +22,33 @@ use super::{MAX_OUT, TILE, TilePool, conv_pool_i8, store};
 use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps};
 use crate::dsp::wino::{self, POS, TILES};
+use crate::dsp::wino_chunk;
 use crate::format::i32_at;
 
 /// Input channels per chunk (16 pairs).
 pub const CHUNK_CH: usize = 32;
 const PAIRS: usize = CHUNK_CH / 2;
-const _: () = assert!(PAIRS == wino::NP);
+const _: () = assert!(PAIRS == wino_chunk::NP);
 /// Output channels whose summed products are held at once.
 pub const OUT_GROUP: usize = 16;
 
 /// One tile's 4x4 input: `[mel offset][frame offset]` row-major (offsets -1..=2 from the
 /// window's first conv pixel), `None` in the padding.
-pub type Window<'a> = [Option<&'a [i8]>; POS];
+pub type Window<'a, A = i8> = [Option<&'a [A]>; POS];
+
+/// Whether Winograd pays for an int8 layer: the input channels fill whole chunks (the
+/// transforms' straight-line path; the firmware's `layers` benchmark measures the others
+/// slower than the direct kernel) and the output channels fit the tile's accumulators.
+pub fn pays(layer: &Conv3x3<'_>) -> bool {
+    matches!(layer.params, ConvParams::Int8 { input_zero_point, .. } if i8::try_from(input_zero_point).is_ok())
+        && layer.in_ch >= CHUNK_CH
+        && layer.in_ch.is_multiple_of(CHUNK_CH)
+        && (1..=MAX_OUT).contains(&layer.out_ch)
+}
 
 /// The four pixels' taps of a window, as the direct kernel takes them (pixel `q` at mel
 /// `q / 2`, frame `q % 2`; tap `k` at mel `k / 3`, frame `k % 3` further).
-pub fn window_taps<'a>(w: &Window<'a>) -> [Taps<'a, i8>; TILE] {
+pub fn window_taps<'a, A>(w: &Window<'a, A>) -> [Taps<'a, A>; TILE] {
     core::array::from_fn(|q| {
         core::array::from_fn(|k| {
             let (a, b) = (q / 2 + k / 3, q % 2 + k % 3);
@@ -61,6 +72,7 @@ fn word(src: &[u8], at: usize, fill: u8) -> i32 {
 /// into `outs[t]` (`[out_ch]`). Bit-identical to [`conv_pool_i8`] with [`TilePool::Quad`] on
 /// [`window_taps`] of each window, which it falls back to for a layer it does not take (f32,
 /// more than [`MAX_OUT`] output channels, or an input zero point outside int8).
+#[inline(never)]
 pub fn conv_pool_wino_i8(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&mut [i8]]) {
     let ConvParams::Int8 {
         weights,
@@ -135,6 +147,7 @@ pub fn conv_pool_wino_i8(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&
 
 /// `V` of channels `c0..c0 + cn` of every window into `v[(position np + pair) TILES + tile]`
 /// (pairs past the channels, and tiles past the windows, zero).
+#[inline(never)]
 fn input_chunk(
     wins: &[Window<'_>],
     c0: usize,
@@ -146,11 +159,11 @@ fn input_chunk(
 ) {
     let groups = cn.div_ceil(4);
     let pad = i32::from_le_bytes([zpb; 4]);
-    let whole = cn == CHUNK_CH && np == wino::NP;
+    let whole = cn == CHUNK_CH && np == wino_chunk::NP;
     for t in 0..TILES {
         let win = wins.get(t);
         if let (true, Some(win)) = (whole, win)
-            && wino::input_groups(win, c0, zpb, zp4, t, v)
+            && wino_chunk::input_groups(win, c0, zpb, zp4, t, v)
         {
             continue;
         }
@@ -186,9 +199,10 @@ fn input_chunk(
 
 /// `U` of one output channel's filters for input channels `c0..c0 + cn` (`base` = the
 /// channel's offset plus `c0`) into `u[position np + pair]`, pairs past the channels zero.
+#[inline(never)]
 fn filter_chunk(weights: &[u8], base: usize, ci: usize, cn: usize, np: usize, u: &mut [i32]) {
     let groups = cn.div_ceil(4);
-    if cn == CHUNK_CH && np == wino::NP && wino::filter_groups(weights, base, ci, u) {
+    if cn == CHUNK_CH && np == wino_chunk::NP && wino_chunk::filter_groups(weights, base, ci, u) {
         return;
     }
     for g in 0..np / 2 {
@@ -213,6 +227,7 @@ fn filter_chunk(weights: &[u8], base: usize, ci: usize, cn: usize, np: usize, u:
 }
 
 /// The direct kernel, window by window.
+#[inline(never)]
 fn fallback(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&mut [i8]]) {
     for (w, out) in wins.iter().zip(outs.iter_mut()) {
         conv_pool_i8(layer, &window_taps(w), TilePool::Quad, out, &mut []);

@@ -468,7 +468,7 @@ fn widen4_impl(src: &[i8], zpn: i32, dst: &mut [Group], p: usize) -> usize {
 pub mod fft4;
 mod k9;
 pub mod wino;
-mod wino_chunk;
+pub mod wino_chunk;
 pub use k9::{
     Layer9, Quad9, Requant9, W9, conv9_channels, conv9_channels_checked, dot9_portable,
     quad9x4_max, quad9x4_requant, requant9, requant9_consts, widen9,

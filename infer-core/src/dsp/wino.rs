@@ -13,7 +13,6 @@
 //! (entries 0, +-1, two non-zero per row) on raw int8 values: `|V| <= 4 x 128 = 512`, minus
 //! `4 zp` at position 5: `|V| <= 1,024`.
 
-pub use super::wino_chunk::{NP, filter_groups, input_groups};
 use super::{sxtb16, sxtb16_ror8};
 
 /// Winograd positions per tile (4 x 4).

@@ -4,6 +4,7 @@
 use super::{Block1Windows, C1, IN_ROW, INPUT_RING};
 use crate::Error;
 use crate::conv::{self, Conv3x3, ConvParams, Taps};
+use crate::conv_tile::wino::{Window, window_taps};
 use crate::conv_tile::{self, TILE, TilePool};
 use crate::dense::{self, Dense};
 use crate::dsp::Quad9;
@@ -39,6 +40,18 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         _out: &mut [&mut [[Self; C1]; 4]],
     ) -> bool {
         false
+    }
+    /// Whether [`Act::conv_pool_windows`] has a faster path than [`Act::conv_pool`] window by
+    /// window for this layer (int8 Winograd, with the `winograd` feature).
+    fn windows_pay(_layer: &Conv3x3<'_>) -> bool {
+        false
+    }
+    /// Up to four whole 2x2 pooling windows (each its 4x4 input patch) into `outs[w]`
+    /// (`[out_ch]` each): [`Act::conv_pool`] per window unless [`Act::windows_pay`].
+    fn conv_pool_windows(layer: &Conv3x3<'_>, wins: &[Window<'_, Self>], outs: &mut [&mut [Self]]) {
+        for (w, out) in wins.iter().zip(outs.iter_mut()) {
+            Self::conv_pool(layer, &window_taps(w), TilePool::Quad, out, &mut []);
+        }
     }
     /// The dense layer (`input`: `[in]`, `out`: `[out]`).
     fn dense(layer: &Dense<'_>, input: &[Self], out: &mut [Self]);
@@ -103,6 +116,14 @@ impl Act for i8 {
     }
     fn block1_fast(layer: &Conv3x3<'_>) -> bool {
         conv_tile::conv9_fast(layer)
+    }
+    #[cfg(feature = "winograd")]
+    fn windows_pay(layer: &Conv3x3<'_>) -> bool {
+        conv_tile::wino::pays(layer)
+    }
+    #[cfg(feature = "winograd")]
+    fn conv_pool_windows(layer: &Conv3x3<'_>, wins: &[Window<'_, i8>], outs: &mut [&mut [i8]]) {
+        conv_tile::wino::conv_pool_wino_i8(layer, wins, outs);
     }
     fn conv_pool_block1(
         layer: &Conv3x3<'_>,

@@ -5,6 +5,7 @@
 
 use super::{Act, C1, Executor, IN_ROW, INPUT_RING, Observer, P1_FRAMES, P1_MELS};
 use crate::conv::{Conv3x3, Taps};
+use crate::conv_tile::wino::Window;
 use crate::conv_tile::{TILE, TilePool};
 use crate::model::{Dims, Model};
 
@@ -96,15 +97,23 @@ impl<A: Act> Executor<A> {
         let (Some(l1), Some(l2)) = (model.conv(0), model.conv(1)) else {
             return;
         };
-        let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
-        let (m2, c2) = (dims.mels[2], dims.channels[2]);
+        let m1 = dims.mels[1];
+        let m2 = dims.mels[2];
         // block-1 mels computed so far for this pass
         let mut next_mel = 0;
         let fast = A::block1_fast(l1);
         let mut scratch = [[A::default(); C1]; GROUP];
-        for j in 0..m2 {
+        // pooled mels per step: two (four windows per call) where the windows' own kernel pays
+        let step = if A::windows_pay(l2) && P1_MELS >= 6 {
+            2
+        } else {
+            1
+        };
+        let mut j0 = 0;
+        while j0 < m2 {
+            let jn = (m2 - j0).min(step);
             // conv mels 2j, 2j+1 read block-1 mels 2j-1..=2j+2
-            let end = (2 * j + 3).min(m1);
+            let end = (2 * (j0 + jn) + 1).min(m1);
             while next_mel < end {
                 let n = (end - next_mel).min(2);
                 let pass = Pass {
@@ -116,33 +125,110 @@ impl<A: Act> Executor<A> {
                 self.block1_mels(l1, dims, pass, next_mel, n, obs);
                 next_mel += n;
             }
-            for q in 0..nf / 2 {
-                let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
-                for (px, px_taps) in taps.iter_mut().enumerate() {
-                    let (k, t) = (2 * j + px / 2, u + 2 * q + px % 2);
-                    for (i, tap) in px_taps.iter_mut().enumerate() {
-                        let (kk, pp) = ((k + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
-                        if kk >= m1 || pp >= t1 {
-                            continue;
-                        }
-                        // frame slot: pp - (u - 1)
-                        *tap = self
-                            .p1
-                            .get(kk % P1_MELS)
-                            .and_then(|s| s.get(t - u + i % 3))
-                            .and_then(|r| r.get(..c1));
-                    }
-                }
-                let Some(dst) = self
-                    .acc2
-                    .get_mut(q)
-                    .and_then(|r| r.get_mut(j * c2..(j + 1) * c2))
-                else {
-                    continue;
-                };
-                A::conv_pool(l2, &taps, TilePool::Quad, dst, &mut []);
-                obs.activation(2, u / 2 + q, j, dst);
+            if step == 2 {
+                self.block2_windows(l2, dims, u, nf, j0, jn, obs);
+            } else {
+                self.block2_tiles(l2, dims, u, nf, j0, obs);
             }
+            j0 += jn;
+        }
+    }
+
+    /// Block 2's pooling windows at pooled mel `j`, frame pairs `0..nf / 2` of the pass, one
+    /// tile each.
+    fn block2_tiles<O: Observer<A>>(
+        &mut self,
+        l2: &Conv3x3<'_>,
+        dims: &Dims,
+        u: usize,
+        nf: usize,
+        j: usize,
+        obs: &mut O,
+    ) {
+        let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
+        let c2 = dims.channels[2];
+        for q in 0..nf / 2 {
+            let mut taps: [Taps<'_, A>; TILE] = [[None; 9]; TILE];
+            for (px, px_taps) in taps.iter_mut().enumerate() {
+                let (k, t) = (2 * j + px / 2, u + 2 * q + px % 2);
+                for (i, tap) in px_taps.iter_mut().enumerate() {
+                    let (kk, pp) = ((k + i / 3).wrapping_sub(1), (t + i % 3).wrapping_sub(1));
+                    if kk >= m1 || pp >= t1 {
+                        continue;
+                    }
+                    // frame slot: pp - (u - 1)
+                    *tap = self
+                        .p1
+                        .get(kk % P1_MELS)
+                        .and_then(|s| s.get(t - u + i % 3))
+                        .and_then(|r| r.get(..c1));
+                }
+            }
+            let Some(dst) = self
+                .acc2
+                .get_mut(q)
+                .and_then(|r| r.get_mut(j * c2..(j + 1) * c2))
+            else {
+                continue;
+            };
+            A::conv_pool(l2, &taps, TilePool::Quad, dst, &mut []);
+            obs.activation(2, u / 2 + q, j, dst);
+        }
+    }
+
+    /// Block 2's pooling windows at pooled mels `j0..j0 + jn` (`jn` 1 or 2), frame pairs
+    /// `0..nf / 2` of the pass, in one call of [`Act::conv_pool_windows`] (up to four windows;
+    /// block-1 mels `2 j0 - 1..=2 j0 + 2 jn` are in the ring).
+    #[allow(clippy::too_many_arguments)]
+    fn block2_windows<O: Observer<A>>(
+        &mut self,
+        l2: &Conv3x3<'_>,
+        dims: &Dims,
+        u: usize,
+        nf: usize,
+        j0: usize,
+        jn: usize,
+        obs: &mut O,
+    ) {
+        let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
+        let c2 = dims.channels[2];
+        let h = (nf / 2).min(self.acc2.len());
+        // window `d * h + q`: pooled mel j0 + d, frame pair q
+        let mut wins: [Window<'_, A>; 4] = [[None; 16]; 4];
+        for (w, win) in wins.iter_mut().enumerate().take(jn * h) {
+            let (j, q) = (j0 + w / h.max(1), w % h.max(1));
+            for (k, px) in win.iter_mut().enumerate() {
+                let (a, b) = (k / 4, k % 4);
+                let (kk, pp) = ((2 * j + a).wrapping_sub(1), (u + 2 * q + b).wrapping_sub(1));
+                if kk >= m1 || pp >= t1 {
+                    continue;
+                }
+                *px = self
+                    .p1
+                    .get(kk % P1_MELS)
+                    .and_then(|s| s.get(2 * q + b))
+                    .and_then(|r| r.get(..c1));
+            }
+        }
+        let mut outs: [&mut [A]; 4] = Default::default();
+        for (q, row) in self.acc2.iter_mut().enumerate().take(h) {
+            let Some(row) = row.get_mut(j0 * c2..(j0 + jn) * c2) else {
+                return;
+            };
+            for (d, chunk) in row.chunks_mut(c2.max(1)).enumerate() {
+                if let Some(o) = outs.get_mut(d * h + q) {
+                    *o = chunk;
+                }
+            }
+        }
+        let n = jn * h;
+        A::conv_pool_windows(
+            l2,
+            wins.get(..n).unwrap_or(&[]),
+            outs.get_mut(..n).unwrap_or(&mut []),
+        );
+        for (w, dst) in outs.iter().enumerate().take(n) {
+            obs.activation(2, u / 2 + w % h.max(1), j0 + w / h.max(1), dst);
         }
     }
 

@@ -49,8 +49,9 @@ use crate::config::MAX_N_MELS;
 use crate::format::MAX_CLASSES;
 
 /// Block-1 mels kept by the on-demand ring: block 2's pooling window at pooled mel `j` reads
-/// block-1 mels `2j-1..=2j+2`.
-const P1_MELS: usize = 4;
+/// block-1 mels `2j-1..=2j+2`; with the `winograd` feature block 2 runs the windows of two
+/// pooled mels at once (four windows a call), `2j-1..=2j+4`.
+const P1_MELS: usize = if cfg!(feature = "winograd") { 6 } else { 4 };
 /// Block-2 conv frames per pass: block 1 is recomputed for the two block-1 frames each pass
 /// shares with the next, so four frames per pass compute block 1 1.5 times (two: twice).
 const B2_FRAMES: usize = 4;

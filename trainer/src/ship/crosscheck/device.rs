@@ -2,7 +2,6 @@
 //! write clips for it, run it under QEMU (with a timeout) and parse what it
 //! wrote back.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,10 +9,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use object::{Object, ObjectSection, ObjectSymbol};
-use serde::Serialize;
 
 use crate::base::fsio::write_atomic;
+
+pub use super::elf::{ElfSizes, elf_sizes};
+
+/// The segment firmware's binary (one line per 3 s segment).
+const SEGMENT_BIN: &str = "firmware-example";
 
 /// Name of the clip list the firmware reads from its working directory.
 pub const CLIP_LIST: &str = "clips.txt";
@@ -34,8 +36,12 @@ pub fn repo_root() -> PathBuf {
 /// `TINYGENRE_MODEL` variable read by its `build.rs`) and returns the path of
 /// a copy of the ELF named after the model's checksum, so that builds with
 /// other models (say, by tests running in parallel) cannot replace it.
-pub fn build_firmware(firmware_dir: &Path, model: Option<&Path>) -> anyhow::Result<PathBuf> {
-    build_firmware_bin(firmware_dir, model, "firmware-example")
+pub fn build_firmware(
+    firmware_dir: &Path,
+    model: Option<&Path>,
+    winograd: bool,
+) -> anyhow::Result<PathBuf> {
+    build_firmware_bin(firmware_dir, model, SEGMENT_BIN, winograd)
 }
 
 /// As [`build_firmware`] for the firmware's binary `bin` (`firmware-example`, `live`, ...).
@@ -43,6 +49,7 @@ pub fn build_firmware_bin(
     firmware_dir: &Path,
     model: Option<&Path>,
     bin: &str,
+    winograd: bool,
 ) -> anyhow::Result<PathBuf> {
     // One build-and-copy at a time, across threads and processes.
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -62,8 +69,9 @@ pub fn build_firmware_bin(
         }
         None => "frontend-only".to_string(),
     };
-    let elf = cargo_build_firmware(firmware_dir, model, bin)?;
-    let copy = elf.with_file_name(format!("{bin}-{tag}.elf"));
+    let elf = cargo_build_firmware(firmware_dir, model, bin, winograd)?;
+    let wino = if winograd { "-winograd" } else { "" };
+    let copy = elf.with_file_name(format!("{bin}{wino}-{tag}.elf"));
     let data = fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
     write_atomic(&copy, &data)?;
     Ok(copy)
@@ -73,6 +81,7 @@ fn cargo_build_firmware(
     firmware_dir: &Path,
     model: Option<&Path>,
     bin: &str,
+    winograd: bool,
 ) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -86,6 +95,8 @@ fn cargo_build_firmware(
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    // Winograd in the segment firmware only: the live one's flash has no room for it.
+    let mut features = vec![winograd.then_some("winograd")];
     match model {
         Some(m) => {
             let m = fs::canonicalize(m)
@@ -96,7 +107,7 @@ fn cargo_build_firmware(
             let model = infer_core::model::Model::from_bytes(&bytes)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", m.display()))?;
             if model.frontend().n_fft as usize != infer_core::fft::DEVICE_N_FFT {
-                cmd.args(["--features", "fft-all-sizes"]);
+                features.push(Some("fft-all-sizes"));
             }
             cmd.env("TINYGENRE_MODEL", m);
         }
@@ -105,6 +116,10 @@ fn cargo_build_firmware(
             cmd.env("TINYGENRE_MODEL", "none");
         }
     }
+    cmd.args([
+        "--features",
+        &features.into_iter().flatten().collect::<Vec<_>>().join(","),
+    ]);
     let out = cmd
         .output()
         .with_context(|| format!("running cargo build in {}", firmware_dir.display()))?;
@@ -129,56 +144,6 @@ fn cargo_build_firmware(
         }
     }
     elf.context("cargo build reported no firmware executable")
-}
-
-/// Flash and static RAM of the firmware, from the ELF's allocated sections.
-#[derive(Debug, Clone, Serialize)]
-pub struct ElfSizes {
-    /// `.vector_table + .text + .rodata + .data` (the image written to flash).
-    pub flash_bytes: u64,
-    /// `.data + .bss + .uninit` (RAM reserved before the stack).
-    pub static_ram_bytes: u64,
-    /// Size of each of those sections.
-    pub sections: BTreeMap<String, u64>,
-    /// Whether any allocator symbol (`__rust_alloc`, `__rdl_alloc`, `__rg_alloc`) is linked.
-    pub allocator_linked: bool,
-}
-
-/// Reads the section sizes and allocator symbols of `elf`.
-pub fn elf_sizes(elf: &Path) -> anyhow::Result<ElfSizes> {
-    let data = fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-    let file = object::File::parse(&*data)
-        .with_context(|| format!("{} is not an ELF file", elf.display()))?;
-    let mut sections = BTreeMap::new();
-    let (mut flash, mut ram) = (0, 0);
-    for s in file.sections() {
-        let name = s.name().unwrap_or("");
-        let size = s.size();
-        match name {
-            ".vector_table" | ".text" | ".rodata" => flash += size,
-            ".data" => {
-                flash += size;
-                ram += size;
-            }
-            ".bss" | ".uninit" => ram += size,
-            _ => continue,
-        }
-        sections.insert(name.to_string(), size);
-    }
-    if !sections.contains_key(".text") {
-        bail!("{}: no .text section (not the firmware?)", elf.display());
-    }
-    let allocator_linked = file.symbols().any(|s| {
-        s.name().is_ok_and(|n| {
-            n.contains("__rust_alloc") || n.contains("__rdl_alloc") || n.contains("__rg_alloc")
-        })
-    });
-    Ok(ElfSizes {
-        flash_bytes: flash,
-        static_ram_bytes: ram,
-        sections,
-        allocator_linked,
-    })
 }
 
 /// Writes `samples` as raw 16-bit little-endian PCM (temporary file, then rename).

@@ -12,6 +12,7 @@
 //! instead, and every hop is compared with the host's (`live` parses its output).
 
 pub mod device;
+mod elf;
 mod host;
 pub mod live;
 mod report;
@@ -73,6 +74,9 @@ pub struct Options {
     pub work_dir: Option<PathBuf>,
     /// QEMU time limit (default: 60 s plus 5 s per segment).
     pub timeout: Option<Duration>,
+    /// Build the firmware with its `winograd` feature (block 2 through Winograd F(2x2, 3x3):
+    /// fewer instructions, more RAM than the 64 KiB target; firmware-example/README.md).
+    pub winograd: bool,
 }
 
 impl Default for Options {
@@ -83,6 +87,7 @@ impl Default for Options {
             firmware_dir: device::repo_root().join("firmware-example"),
             work_dir: None,
             timeout: None,
+            winograd: false,
         }
     }
 }
@@ -134,7 +139,7 @@ pub fn run(clips: &[LabeledClip], opts: &Options) -> anyhow::Result<Report> {
             }
         }
     }
-    let elf = device::build_firmware(&opts.firmware_dir, opts.model.as_deref())?;
+    let elf = device::build_firmware(&opts.firmware_dir, opts.model.as_deref(), opts.winograd)?;
     let sizes = checked_sizes(&elf)?;
     let (work_dir, _tmp) = work_dir(opts.work_dir.as_deref())?;
     write_clips(&work_dir, clips)?;

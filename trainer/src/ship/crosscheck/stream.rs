@@ -222,7 +222,7 @@ pub fn run_stream(clips: &[LabeledClip], opts: &StreamOptions) -> anyhow::Result
             c.name
         );
     }
-    let elf = device::build_firmware_bin(&opts.firmware_dir, Some(&opts.model), "live")?;
+    let elf = device::build_firmware_bin(&opts.firmware_dir, Some(&opts.model), "live", false)?;
     let sizes = super::checked_sizes(&elf)?;
     let (work_dir, _tmp) = super::work_dir(opts.work_dir.as_deref())?;
     write_live_clips(&work_dir, clips, opts)?;
