@@ -290,13 +290,15 @@ impl Pipeline<'_> {
         let mut failed: Option<infer_core::Error> = None;
         let exec = &mut *self.exec;
         let model = self.model;
-        let mut on_frame = |frame: &[f32]| {
+        // the front end lends its FFT buffer (idle between frames) to the CNN: with the
+        // `winograd` feature block 2's transforms live there instead of on the stack
+        let mut on_frame = |frame: &[f32], idle: &mut [f32]| {
             let t0 = counter::ticks();
             mel.f32s(frame);
             let t1 = counter::ticks();
             if let Some(m) = model
                 && failed.is_none()
-                && let Err(e) = exec.push_frame(m, frame, &mut ())
+                && let Err(e) = exec.push_frame_in(m, frame, &mut (), idle)
             {
                 failed = Some(e);
             }
@@ -311,12 +313,12 @@ impl Pipeline<'_> {
             read(buf)?;
             pcm.samples(buf);
             let t0 = counter::ticks();
-            self.stream.push_i16(buf, &mut on_frame)?;
+            self.stream.push_lending(buf, &mut on_frame)?;
             total += counter::ticks() - t0;
             left -= buf.len();
         }
         let t0 = counter::ticks();
-        self.stream.finish(&mut on_frame)?;
+        self.stream.finish_lending(&mut on_frame)?;
         total += counter::ticks() - t0;
         if let Some(e) = failed {
             return Err(e.into());

@@ -136,6 +136,20 @@ impl LogMelStream {
         chunk: &[S],
         mut on_frame: impl FnMut(&[f32]),
     ) -> Result<usize, Error> {
+        self.push_lending(chunk, |frame, _| on_frame(frame))
+    }
+
+    /// [`LogMelStream::push`] that also lends `on_frame` the front end's FFT buffer
+    /// ([`crate::limits::MAX_N_FFT`] values, contents dead between frames: any may be written)
+    /// as working memory, such as [`crate::executor::Executor::push_frame_in`]'s.
+    ///
+    /// # Errors
+    /// As [`LogMelStream::push_f32`].
+    pub fn push_lending<S: Sample>(
+        &mut self,
+        chunk: &[S],
+        mut on_frame: impl FnMut(&[f32], &mut [f32]),
+    ) -> Result<usize, Error> {
         if self.finished {
             return Err(Error::StreamState);
         }
@@ -156,6 +170,17 @@ impl LogMelStream {
     /// no sample was pushed, [`Error::InputTooShort`] if (without centring)
     /// fewer than `n_fft` samples were pushed.
     pub fn finish(&mut self, mut on_frame: impl FnMut(&[f32])) -> Result<usize, Error> {
+        self.finish_lending(|frame, _| on_frame(frame))
+    }
+
+    /// [`LogMelStream::finish`] lending the FFT buffer as [`LogMelStream::push_lending`] does.
+    ///
+    /// # Errors
+    /// As [`LogMelStream::finish`].
+    pub fn finish_lending(
+        &mut self,
+        mut on_frame: impl FnMut(&[f32], &mut [f32]),
+    ) -> Result<usize, Error> {
         if self.finished {
             return Err(Error::StreamState);
         }
@@ -180,7 +205,7 @@ impl LogMelStream {
         &mut self,
         samples: Option<&[S]>,
         len: usize,
-        on_frame: &mut impl FnMut(&[f32]),
+        on_frame: &mut impl FnMut(&[f32], &mut [f32]),
     ) -> Result<usize, Error> {
         let n_fft = self.core.config().n_fft as usize;
         let hop = self.core.config().hop_length as usize;
@@ -209,7 +234,8 @@ impl LogMelStream {
             self.until_frame -= take;
             if self.until_frame == 0 {
                 self.emit_frame()?;
-                on_frame(self.core.last_frame());
+                let (frame, buffer) = self.core.last_frame_and_buffer();
+                on_frame(frame, buffer);
                 frames += 1;
                 self.until_frame = hop;
             }

@@ -35,7 +35,7 @@ fn qemu_or_skip() -> bool {
 fn firmware_front_end_only() -> &'static PathBuf {
     static ELF: OnceLock<PathBuf> = OnceLock::new();
     ELF.get_or_init(|| {
-        device::build_firmware(&Options::default().firmware_dir, None, false)
+        device::build_firmware(&Options::default().firmware_dir, None, true)
             .expect("firmware builds")
     })
 }
@@ -344,7 +344,7 @@ fn float_model_in_the_firmware_is_a_reported_error() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (_, f) = test_models(dir.path(), TestModelSpec::SMALL);
-    let elf = device::build_firmware(&Options::default().firmware_dir, Some(&f), false)
+    let elf = device::build_firmware(&Options::default().firmware_dir, Some(&f), true)
         .expect("firmware builds");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();

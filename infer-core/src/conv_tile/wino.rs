@@ -74,6 +74,25 @@ fn word(src: &[u8], at: usize, fill: u8) -> i32 {
 /// more than [`MAX_OUT`] output channels, or an input zero point outside int8).
 #[inline(never)]
 pub fn conv_pool_wino_i8(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&mut [i8]]) {
+    let mut scratch = [0i32; SCRATCH_WORDS];
+    conv_pool_wino_i8_in(layer, wins, outs, &mut scratch);
+}
+
+/// Working memory [`conv_pool_wino_i8_in`] needs: the input transforms of a chunk (`V`) and the
+/// summed products of a group of output channels (`M`), 8 KiB.
+pub const SCRATCH_WORDS: usize = POS * PAIRS * TILES + OUT_GROUP * POS * TILES;
+
+/// [`conv_pool_wino_i8`] with `V` and `M` in `scratch` (at least [`SCRATCH_WORDS`] words, any
+/// contents, clobbered; the direct kernel if shorter): what a caller with idle memory lends
+/// (the firmware: the front end's FFT buffer between frames), so the kernel's own stack is
+/// about 1.5 KiB.
+#[inline(never)]
+pub fn conv_pool_wino_i8_in(
+    layer: &Conv3x3<'_>,
+    wins: &[Window<'_>],
+    outs: &mut [&mut [i8]],
+    scratch: &mut [i32],
+) {
     let ConvParams::Int8 {
         weights,
         bias,
@@ -98,9 +117,17 @@ pub fn conv_pool_wino_i8(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&
         (z << 16) | z
     };
     // flat, `np` pairs per position: v[(p np + pair) TILES + tile], u[p np + pair]
-    let mut v = [0i32; POS * PAIRS * TILES];
+    let (Some(v), Some(m)) = scratch
+        .split_at_mut_checked(POS * PAIRS * TILES)
+        .map_or((None, None), |(v, m)| {
+            (Some(v), m.get_mut(..OUT_GROUP * POS * TILES))
+        })
+    else {
+        return fallback(layer, wins, outs);
+    };
+    let (m, _) = m.as_chunks_mut::<TILES>();
+    let (m, _) = m.as_chunks_mut::<POS>();
     let mut u = [0i32; POS * PAIRS];
-    let mut m = [[[0i32; TILES]; POS]; OUT_GROUP];
     let mut o0 = 0;
     while o0 < co {
         let og = (co - o0).min(OUT_GROUP);

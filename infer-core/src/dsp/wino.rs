@@ -15,6 +15,15 @@
 
 use super::{sxtb16, sxtb16_ror8};
 
+/// `x`'s memory as 32-bit words: working memory lent by the front end (its FFT buffer, whose
+/// contents are dead between frames) to the Winograd kernel, bit patterns kept as they are.
+pub fn words_of(x: &mut [f32]) -> &mut [i32] {
+    // SAFETY: `f32` and `i32` have the same size and alignment and every bit pattern is valid
+    // for both; the result borrows `x` mutably for its whole lifetime, so nothing else can
+    // read or write it as `f32` meanwhile.
+    unsafe { core::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<i32>(), x.len()) }
+}
+
 /// Winograd positions per tile (4 x 4).
 pub const POS: usize = 16;
 /// Tiles whose products one pass of [`gemm4`] computes.

@@ -15,6 +15,7 @@ use crate::quant::QParams;
 pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
     /// The model precision this type runs.
     const PRECISION: Precision;
+
     /// Four conv + ReLU output pixels (`taps[p]`), max-pooled as `pool` says into `out0` /
     /// `out1` (`[out_ch]` each).
     fn conv_pool(
@@ -47,8 +48,14 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
         false
     }
     /// Up to four whole 2x2 pooling windows (each its 4x4 input patch) into `outs[w]`
-    /// (`[out_ch]` each): [`Act::conv_pool`] per window unless [`Act::windows_pay`].
-    fn conv_pool_windows(layer: &Conv3x3<'_>, wins: &[Window<'_, Self>], outs: &mut [&mut [Self]]) {
+    /// (`[out_ch]` each): [`Act::conv_pool`] per window unless [`Act::windows_pay`]. `scratch`:
+    /// idle memory the caller lends (any contents, clobbered; may be empty).
+    fn conv_pool_windows(
+        layer: &Conv3x3<'_>,
+        wins: &[Window<'_, Self>],
+        outs: &mut [&mut [Self]],
+        _scratch: &mut [f32],
+    ) {
         for (w, out) in wins.iter().zip(outs.iter_mut()) {
             Self::conv_pool(layer, &window_taps(w), TilePool::Quad, out, &mut []);
         }
@@ -74,6 +81,7 @@ pub trait Act: Copy + Default + PartialOrd + core::fmt::Debug + 'static {
 
 impl Act for f32 {
     const PRECISION: Precision = Precision::F32;
+
     fn conv_pool(
         layer: &Conv3x3<'_>,
         taps: &[Taps<'_, f32>; TILE],
@@ -105,6 +113,7 @@ impl Act for f32 {
 
 impl Act for i8 {
     const PRECISION: Precision = Precision::Int8;
+
     fn conv_pool(
         layer: &Conv3x3<'_>,
         taps: &[Taps<'_, i8>; TILE],
@@ -122,8 +131,18 @@ impl Act for i8 {
         conv_tile::wino::pays(layer)
     }
     #[cfg(feature = "winograd")]
-    fn conv_pool_windows(layer: &Conv3x3<'_>, wins: &[Window<'_, i8>], outs: &mut [&mut [i8]]) {
-        conv_tile::wino::conv_pool_wino_i8(layer, wins, outs);
+    fn conv_pool_windows(
+        layer: &Conv3x3<'_>,
+        wins: &[Window<'_, i8>],
+        outs: &mut [&mut [i8]],
+        scratch: &mut [f32],
+    ) {
+        if scratch.len() >= conv_tile::wino::SCRATCH_WORDS {
+            let words = crate::dsp::wino::words_of(scratch);
+            conv_tile::wino::conv_pool_wino_i8_in(layer, wins, outs, words);
+        } else {
+            conv_tile::wino::conv_pool_wino_i8(layer, wins, outs);
+        }
     }
     fn conv_pool_block1(
         layer: &Conv3x3<'_>,

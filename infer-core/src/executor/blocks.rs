@@ -23,6 +23,16 @@ struct Pass<'s, A> {
     scratch: &'s mut [[A; C1]; GROUP],
 }
 
+/// Which block-2 windows one call runs: pass at frame `u` with `nf` frames, pooled mels
+/// `j0..j0 + jn`.
+#[derive(Debug, Clone, Copy)]
+struct Block2At {
+    u: usize,
+    nf: usize,
+    j0: usize,
+    jn: usize,
+}
+
 /// Where the block-1 windows of one pass lie: window `w` is mel `k + w / frames`, pooled frame
 /// `u - 1 + w % frames`, for `w < windows`; `m0`, `t0` bound the input and `t1` block 1's
 /// frames.
@@ -93,6 +103,7 @@ impl<A: Act> Executor<A> {
         u: usize,
         nf: usize,
         obs: &mut O,
+        lent: &mut [f32],
     ) {
         let (Some(l1), Some(l2)) = (model.conv(0), model.conv(1)) else {
             return;
@@ -126,7 +137,8 @@ impl<A: Act> Executor<A> {
                 next_mel += n;
             }
             if step == 2 {
-                self.block2_windows(l2, dims, u, nf, j0, jn, obs);
+                let at = Block2At { u, nf, j0, jn };
+                self.block2_windows(l2, dims, at, obs, lent);
             } else {
                 self.block2_tiles(l2, dims, u, nf, j0, obs);
             }
@@ -159,6 +171,8 @@ impl<A: Act> Executor<A> {
                     // frame slot: pp - (u - 1)
                     *tap = self
                         .p1
+                        .as_chunks::<P1_FRAMES>()
+                        .0
                         .get(kk % P1_MELS)
                         .and_then(|s| s.get(t - u + i % 3))
                         .and_then(|r| r.get(..c1));
@@ -179,17 +193,15 @@ impl<A: Act> Executor<A> {
     /// Block 2's pooling windows at pooled mels `j0..j0 + jn` (`jn` 1 or 2), frame pairs
     /// `0..nf / 2` of the pass, in one call of [`Act::conv_pool_windows`] (up to four windows;
     /// block-1 mels `2 j0 - 1..=2 j0 + 2 jn` are in the ring).
-    #[allow(clippy::too_many_arguments)]
     fn block2_windows<O: Observer<A>>(
         &mut self,
         l2: &Conv3x3<'_>,
         dims: &Dims,
-        u: usize,
-        nf: usize,
-        j0: usize,
-        jn: usize,
+        at: Block2At,
         obs: &mut O,
+        lent: &mut [f32],
     ) {
+        let Block2At { u, nf, j0, jn } = at;
         let (m1, t1, c1) = (dims.mels[1], dims.frames[1], dims.channels[1]);
         let c2 = dims.channels[2];
         let h = (nf / 2).min(self.acc2.len());
@@ -205,6 +217,8 @@ impl<A: Act> Executor<A> {
                 }
                 *px = self
                     .p1
+                    .as_chunks::<P1_FRAMES>()
+                    .0
                     .get(kk % P1_MELS)
                     .and_then(|s| s.get(2 * q + b))
                     .and_then(|r| r.get(..c1));
@@ -226,6 +240,7 @@ impl<A: Act> Executor<A> {
             l2,
             wins.get(..n).unwrap_or(&[]),
             outs.get_mut(..n).unwrap_or(&mut []),
+            lent,
         );
         for (w, dst) in outs.iter().enumerate().take(n) {
             obs.activation(2, u / 2 + w % h.max(1), j0 + w / h.max(1), dst);
@@ -270,7 +285,8 @@ impl<A: Act> Executor<A> {
             let done = self.block1_groups(l1, &geo, groups, n, scratch);
             if done {
                 for d in 0..n {
-                    let Some(slot) = self.p1.get((k + d) % P1_MELS) else {
+                    let Some(slot) = self.p1.as_chunks::<P1_FRAMES>().0.get((k + d) % P1_MELS)
+                    else {
                         continue;
                     };
                     for (f, dst) in slot.iter().enumerate().take(frames) {
@@ -299,7 +315,12 @@ impl<A: Act> Executor<A> {
         scratch: &mut [[A; C1]; GROUP],
     ) -> bool {
         let (a, b) = (geo.k % P1_MELS, (geo.k + 1) % P1_MELS);
-        let Ok([sa, sb]) = self.p1.get_disjoint_mut([a, b]) else {
+        let Ok([sa, sb]) = self
+            .p1
+            .as_chunks_mut::<P1_FRAMES>()
+            .0
+            .get_disjoint_mut([a, b])
+        else {
             return false;
         };
         let input = &self.input;
@@ -361,7 +382,7 @@ impl<A: Act> Executor<A> {
     ) {
         let (m0, t0, c0) = (dims.mels[0], dims.frames[0], dims.channels[0]);
         let (t1, c1) = (dims.frames[1], dims.channels[1]);
-        let Some(slot) = self.p1.get_mut(k % P1_MELS) else {
+        let Some(slot) = self.p1.as_chunks_mut::<P1_FRAMES>().0.get_mut(k % P1_MELS) else {
             return;
         };
         for (f, dst) in slot.iter_mut().enumerate().take(frames) {

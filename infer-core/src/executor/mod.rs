@@ -82,8 +82,10 @@ const ACC5: usize = mels(5) * C5;
 pub struct Executor<A: Act> {
     input: [[A; IN_ROW]; INPUT_RING],
     frames_in: usize,
-    /// Block-1 pooled values on demand: `[mel slot][frame offset][channel]`.
-    p1: [[[A; C1]; P1_FRAMES]; P1_MELS],
+    /// Block-1 pooled values on demand: `[mel slot][frame offset][channel]`, the first two
+    /// flattened (initialised from a three-level array repeat, the firmware's compiler built the
+    /// ring in a temporary and copied it, 4.5 KiB more stack); `as_chunks` gives the slots.
+    p1: [[A; C1]; P1_FRAMES * P1_MELS],
     acc2: [[A; ACC2]; B2_FRAMES / 2],
     next_u: usize,
     b3: RingBlock<A, ROW3, ACC3>,
@@ -150,7 +152,7 @@ impl<A: Act> Executor<A> {
         Self {
             input: [[A::default(); IN_ROW]; INPUT_RING],
             frames_in: 0,
-            p1: [[[A::default(); C1]; P1_FRAMES]; P1_MELS],
+            p1: [[A::default(); C1]; P1_FRAMES * P1_MELS],
             acc2: [[A::default(); ACC2]; B2_FRAMES / 2],
             next_u: 0,
             b3: RingBlock::new(),
@@ -214,6 +216,23 @@ impl<A: Act> Executor<A> {
         frame: &[f32],
         obs: &mut O,
     ) -> Result<(), Error> {
+        self.push_frame_in(model, frame, obs, &mut [])
+    }
+
+    /// [`Executor::push_frame`] with `scratch` lent as working memory (any contents, clobbered):
+    /// with the `winograd` feature block 2's Winograd kernel keeps its 8 KiB of transforms there
+    /// instead of on the stack when it holds [`crate::conv_tile::wino::SCRATCH_WORDS`] values
+    /// (the firmware lends the front end's FFT buffer, idle between frames).
+    ///
+    /// # Errors
+    /// As [`Executor::push_frame`].
+    pub fn push_frame_in<O: Observer<A>>(
+        &mut self,
+        model: &Model<'_>,
+        frame: &[f32],
+        obs: &mut O,
+        scratch: &mut [f32],
+    ) -> Result<(), Error> {
         Self::check(model)?;
         let t = self.frames_in;
         self.check_room(model, t)?;
@@ -229,7 +248,7 @@ impl<A: Act> Executor<A> {
             obs.activation(0, t, m, px);
         }
         self.frames_in += 1;
-        self.advance(model, obs);
+        self.advance(model, obs, scratch);
         Ok(())
     }
 
@@ -260,7 +279,7 @@ impl<A: Act> Executor<A> {
             *d = s;
         }
         self.frames_in += 1;
-        self.advance(model, obs);
+        self.advance(model, obs, &mut []);
         Ok(())
     }
 
@@ -280,7 +299,7 @@ impl<A: Act> Executor<A> {
     }
 
     /// Runs everything that the frames received so far allow.
-    fn advance<O: Observer<A>>(&mut self, model: &Model<'_>, obs: &mut O) {
+    fn advance<O: Observer<A>>(&mut self, model: &Model<'_>, obs: &mut O, scratch: &mut [f32]) {
         let dims = self.run_dims(model);
         let t_in = dims.frames[0];
         let n_u = 2 * dims.frames[2];
@@ -292,7 +311,7 @@ impl<A: Act> Executor<A> {
             if self.frames_in < (2 * (u + nf) + 3).min(t_in) {
                 break;
             }
-            self.block2_frames(model, &dims, u, nf, obs);
+            self.block2_frames(model, &dims, u, nf, obs, scratch);
             self.next_u += nf;
             let n = dims.mels[2] * dims.channels[2];
             for q in 0..nf / 2 {

@@ -82,10 +82,10 @@ pub struct Args {
     /// With --stream: the stated core clock in Hz.
     #[arg(long, default_value_t = 168_000_000, requires = "stream")]
     pub clock_hz: u64,
-    /// Segment mode: build the firmware with its `winograd` feature (block 2 through integer
-    /// Winograd F(2x2, 3x3); its peak RAM is over the 64 KiB target, firmware-example/README.md).
+    /// Segment mode: build the firmware without its `winograd` feature (block 2 through the
+    /// direct tile kernel, as the live firmware runs it).
     #[arg(long, conflicts_with = "stream")]
-    pub winograd: bool,
+    pub direct: bool,
     /// With --stream: frames the queue between front end and CNN holds (1..=32).
     #[arg(long, default_value_t = 8, requires = "stream")]
     pub queue_frames: u32,
@@ -197,7 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         float_model,
         work_dir: Some(work_dir),
         timeout: args.timeout.map(Duration::from_secs),
-        winograd: args.winograd,
+        winograd: !args.direct,
         ..Options::default()
     };
     let report = crosscheck::run(&clips, &opts)?;

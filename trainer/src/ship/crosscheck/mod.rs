@@ -74,8 +74,8 @@ pub struct Options {
     pub work_dir: Option<PathBuf>,
     /// QEMU time limit (default: 60 s plus 5 s per segment).
     pub timeout: Option<Duration>,
-    /// Build the firmware with its `winograd` feature (block 2 through Winograd F(2x2, 3x3):
-    /// fewer instructions, more RAM than the 64 KiB target; firmware-example/README.md).
+    /// Build the firmware with its `winograd` feature (default; block 2 through Winograd
+    /// F(2x2, 3x3) with the front end's FFT buffer as working memory: firmware-example/README.md).
     pub winograd: bool,
 }
 
@@ -87,7 +87,7 @@ impl Default for Options {
             firmware_dir: device::repo_root().join("firmware-example"),
             work_dir: None,
             timeout: None,
-            winograd: false,
+            winograd: true,
         }
     }
 }
