@@ -335,17 +335,8 @@ pub fn conv3x3_relu_pool_i8(
     frames: usize,
     out: &mut [i8],
 ) -> Result<(), Error> {
-    if !matches!(layer.params, ConvParams::Int8 { .. }) {
-        return Err(Error::ModelArchitectureUnsupported);
-    }
+    let (pm, pt) = check_layer(layer, input, mels, frames, out)?;
     let (ci, co) = (layer.in_ch, layer.out_ch);
-    let (pm, pt) = (mels / 2, frames / 2);
-    if input.len() < mels * frames * ci {
-        return Err(Error::ShapeMismatch);
-    }
-    if out.len() < pm * pt * co {
-        return Err(Error::OutputTooSmall);
-    }
     if let (
         1,
         ConvParams::Int8 {
@@ -403,6 +394,28 @@ pub fn conv3x3_relu_pool_i8(
         conv_pool_i8(layer, &taps, TilePool::Quad, dst, &mut []);
     }
     Ok(())
+}
+
+/// The checks of a whole-layer call: an int8 layer, `input` holding `[mels][frames][in_ch]` and
+/// `out` `[mels / 2][frames / 2][out_ch]`; the pooled size.
+pub(crate) fn check_layer(
+    layer: &Conv3x3<'_>,
+    input: &[i8],
+    mels: usize,
+    frames: usize,
+    out: &[i8],
+) -> Result<(usize, usize), Error> {
+    if !matches!(layer.params, ConvParams::Int8 { .. }) {
+        return Err(Error::ModelArchitectureUnsupported);
+    }
+    let (pm, pt) = (mels / 2, frames / 2);
+    if input.len() < mels * frames * layer.in_ch {
+        return Err(Error::ShapeMismatch);
+    }
+    if out.len() < pm * pt * layer.out_ch {
+        return Err(Error::OutputTooSmall);
+    }
+    Ok((pm, pt))
 }
 
 /// The same tile from the scalar reference kernels: [`pixel_i8`] per pixel, then the pool.

@@ -119,12 +119,13 @@ fn tile_equals_scalar_reference() {
     assert!(distinct > 200, "{distinct}");
 }
 
-/// A whole layer through the tile equals the reference conv then the reference pool, odd
-/// sizes (the pool's floor drops the last row and column) and edges included.
-#[test]
-fn whole_layer_equals_reference_conv_then_pool() {
-    let mut rng = StdRng::seed_from_u64(8);
-    for (mels, frames, ci, co) in [(7, 9, 3, 5), (8, 8, 16, 8), (5, 12, 1, 128), (6, 3, 33, 2)] {
+type WholeLayer = fn(&Conv3x3<'_>, &[i8], usize, usize, &mut [i8]) -> Result<(), Error>;
+
+/// `f` on random layers equals the reference conv then the reference pool (odd sizes, whose
+/// pool floor drops the last row and column, and edges), and refuses short buffers.
+fn whole_layer_equals_reference(f: WholeLayer, seed: u64, shapes: &[(usize, usize, usize, usize)]) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for &(mels, frames, ci, co) in shapes {
         let layer = Layer::random(&mut rng, ci, co, false);
         let conv = layer.conv();
         let input: Vec<i8> = (0..mels * frames * ci).map(|_| rng.random()).collect();
@@ -133,18 +134,25 @@ fn whole_layer_equals_reference_conv_then_pool() {
         let mut want = vec![0i8; (mels / 2) * (frames / 2) * co];
         pool::maxpool2x2_ref(&full, mels, frames, co, &mut want).unwrap();
         let mut got = vec![0i8; want.len()];
-        conv3x3_relu_pool_i8(&conv, &input, mels, frames, &mut got).unwrap();
+        f(&conv, &input, mels, frames, &mut got).unwrap();
         assert_eq!(got, want, "{mels}x{frames} {ci}->{co}");
         assert!(got.iter().any(|&v| v != got[0]));
         assert_eq!(
-            conv3x3_relu_pool_i8(&conv, &input[1..], mels, frames, &mut got),
+            f(&conv, &input[1..], mels, frames, &mut got),
             Err(Error::ShapeMismatch)
         );
         assert_eq!(
-            conv3x3_relu_pool_i8(&conv, &input, mels, frames, &mut got[1..]),
+            f(&conv, &input, mels, frames, &mut got[1..]),
             Err(Error::OutputTooSmall)
         );
     }
+}
+
+/// A whole layer through the tile equals the reference conv then the reference pool.
+#[test]
+fn whole_layer_equals_reference_conv_then_pool() {
+    let shapes = [(7, 9, 3, 5), (8, 8, 16, 8), (5, 12, 1, 128), (6, 3, 33, 2)];
+    whole_layer_equals_reference(conv3x3_relu_pool_i8, 8, &shapes);
 }
 
 /// The pooled requantisation shortcut relies on monotonicity for right shifts.
@@ -314,23 +322,10 @@ fn winograd_extremes_equal_direct_tile() {
     }
 }
 
-/// A whole layer through Winograd equals the reference conv then pool (odd sizes, edges, a
-/// window count that is not a multiple of four).
+/// A whole layer through Winograd equals the reference conv then pool (a window count that is
+/// not a multiple of four included).
 #[test]
 fn winograd_whole_layer_equals_reference() {
-    use super::wino::conv3x3_relu_pool_wino_i8;
-    let mut rng = StdRng::seed_from_u64(37);
-    for (mels, frames, ci, co) in [(7, 9, 3, 5), (8, 8, 16, 8), (6, 10, 33, 2), (10, 7, 64, 32)] {
-        let layer = Layer::random(&mut rng, ci, co, false);
-        let conv = layer.conv();
-        let input: Vec<i8> = (0..mels * frames * ci).map(|_| rng.random()).collect();
-        let mut full = vec![0i8; mels * frames * co];
-        crate::conv::conv3x3_relu_ref_i8(&conv, &input, mels, frames, &mut full).unwrap();
-        let mut want = vec![0i8; (mels / 2) * (frames / 2) * co];
-        pool::maxpool2x2_ref(&full, mels, frames, co, &mut want).unwrap();
-        let mut got = vec![0i8; want.len()];
-        conv3x3_relu_pool_wino_i8(&conv, &input, mels, frames, &mut got).unwrap();
-        assert_eq!(got, want, "{mels}x{frames} {ci}->{co}");
-        assert!(got.iter().any(|&v| v != got[0]));
-    }
+    let shapes = [(7, 9, 3, 5), (8, 8, 16, 8), (6, 10, 33, 2), (10, 7, 64, 32)];
+    whole_layer_equals_reference(super::wino::conv3x3_relu_pool_wino_i8, 37, &shapes);
 }

@@ -276,17 +276,8 @@ pub fn conv3x3_relu_pool_wino_i8(
     frames: usize,
     out: &mut [i8],
 ) -> Result<(), Error> {
-    if !matches!(layer.params, ConvParams::Int8 { .. }) {
-        return Err(Error::ModelArchitectureUnsupported);
-    }
+    let (pm, pt) = super::check_layer(layer, input, mels, frames, out)?;
     let (ci, co) = (layer.in_ch, layer.out_ch);
-    let (pm, pt) = (mels / 2, frames / 2);
-    if input.len() < mels * frames * ci {
-        return Err(Error::ShapeMismatch);
-    }
-    if out.len() < pm * pt * co {
-        return Err(Error::OutputTooSmall);
-    }
     let out = out.get_mut(..pm * pt * co).unwrap_or(&mut []);
     for (w0, dst) in (0..pm * pt)
         .step_by(TILES)

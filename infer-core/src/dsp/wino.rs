@@ -57,53 +57,39 @@ pub fn ssub16_portable(a: i32, b: i32) -> i32 {
     (i32::from(hi) << 16) | i32::from(lo as u16)
 }
 
-#[cfg(not(tinygenre_dsp))]
-#[inline(always)]
-fn sadd16_impl(a: i32, b: i32) -> i32 {
-    sadd16_portable(a, b)
+/// The two halfword instructions: their portable twins off the DSP targets, one `asm!`
+/// instruction on them.
+macro_rules! halfword_op {
+    ($name:ident, $portable:ident, $insn:literal) => {
+        #[cfg(not(tinygenre_dsp))]
+        #[inline(always)]
+        fn $name(a: i32, b: i32) -> i32 {
+            $portable(a, b)
+        }
+
+        #[cfg(tinygenre_dsp)]
+        #[inline(always)]
+        fn $name(a: i32, b: i32) -> i32 {
+            let y: i32;
+            // SAFETY: one register-to-register instruction: reads `a` and `b`, writes `y`,
+            // touches no memory and no stack; it sets the GE flags, which no Rust code reads
+            // (`preserves_flags` is not claimed).
+            unsafe {
+                core::arch::asm!(
+                    concat!($insn, " {y}, {a}, {b}"),
+                    a = in(reg) a,
+                    b = in(reg) b,
+                    y = lateout(reg) y,
+                    options(pure, nomem, nostack)
+                );
+            }
+            y
+        }
+    };
 }
 
-#[cfg(not(tinygenre_dsp))]
-#[inline(always)]
-fn ssub16_impl(a: i32, b: i32) -> i32 {
-    ssub16_portable(a, b)
-}
-
-#[cfg(tinygenre_dsp)]
-#[inline(always)]
-fn sadd16_impl(a: i32, b: i32) -> i32 {
-    let y: i32;
-    // SAFETY: one register-to-register instruction: reads `a` and `b`, writes `y`, touches no
-    // memory and no stack; it sets the GE flags, which no Rust code reads (`preserves_flags`
-    // is not claimed).
-    unsafe {
-        core::arch::asm!(
-            "sadd16 {y}, {a}, {b}",
-            a = in(reg) a,
-            b = in(reg) b,
-            y = lateout(reg) y,
-            options(pure, nomem, nostack)
-        );
-    }
-    y
-}
-
-#[cfg(tinygenre_dsp)]
-#[inline(always)]
-fn ssub16_impl(a: i32, b: i32) -> i32 {
-    let y: i32;
-    // SAFETY: as `sadd16_impl`.
-    unsafe {
-        core::arch::asm!(
-            "ssub16 {y}, {a}, {b}",
-            a = in(reg) a,
-            b = in(reg) b,
-            y = lateout(reg) y,
-            options(pure, nomem, nostack)
-        );
-    }
-    y
-}
+halfword_op!(sadd16_impl, sadd16_portable, "sadd16");
+halfword_op!(ssub16_impl, ssub16_portable, "ssub16");
 
 /// One 1-D transform step `(x0, x1, x2) -> (x0, x0 + x1 + x2, x0 - x1 + x2, x2)` (`G''`).
 #[inline(always)]
