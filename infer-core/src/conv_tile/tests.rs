@@ -280,13 +280,22 @@ fn winograd_equals_direct_tile() {
                 })
             })
             .collect();
+        // the general form (every shape through Winograd) and the whole-chunk form (the others
+        // through the direct kernel)
         let mut got = vec![vec![0i8; co]; n];
         let mut outs: Vec<&mut [i8]> = got.iter_mut().map(|v| v.as_mut_slice()).collect();
-        conv_pool_wino_i8(&conv, &wins, &mut outs);
+        conv_pool_wino_i8::<true>(&conv, &wins, &mut outs);
+        let mut whole = vec![vec![0i8; co]; n];
+        let mut outs: Vec<&mut [i8]> = whole.iter_mut().map(|v| v.as_mut_slice()).collect();
+        conv_pool_wino_i8::<false>(&conv, &wins, &mut outs);
         for (t, w) in wins.iter().enumerate() {
             let mut want = vec![0i8; co];
             conv_pool_i8(&conv, &window_taps(w), TilePool::Quad, &mut want, &mut []);
             assert_eq!(got[t], want, "case {case} ({ci}, {co}) window {t}");
+            assert_eq!(
+                whole[t], want,
+                "case {case} ({ci}, {co}) window {t}, whole chunks"
+            );
             distinct += want.iter().filter(|&&v| v != want[0]).count();
         }
     }
@@ -313,7 +322,7 @@ fn winograd_extremes_equal_direct_tile() {
             .collect();
         let mut got = vec![vec![0i8; 8]; 4];
         let mut outs: Vec<&mut [i8]> = got.iter_mut().map(|v| v.as_mut_slice()).collect();
-        conv_pool_wino_i8(&conv, &wins, &mut outs);
+        conv_pool_wino_i8::<false>(&conv, &wins, &mut outs);
         for (t, win) in wins.iter().enumerate() {
             let mut want = vec![0i8; 8];
             conv_pool_i8(&conv, &window_taps(win), TilePool::Quad, &mut want, &mut []);

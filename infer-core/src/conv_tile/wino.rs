@@ -10,13 +10,15 @@
 //! fits too, so `Y = (4 Y) >> 2` is the direct kernel's sum of products, exactly; the bias,
 //! max-pool and requantisation that follow are the direct kernel's ([`super::store`]).
 //!
-//! Schedule, per call of [`TILES`] tiles, for each group of [`OUT_GROUP`] output channels:
-//! for each chunk of [`CHUNK_CH`] input channels, the input transform of the four tiles
-//! (`V`: 4 KiB, int16 pairs), then per output channel its filter transform (`U`: 1 KiB,
-//! computed from the int8 weights in flash: the transformed filters of the widest layer
-//! would take 256 KiB) and the products ([`dsp::wino::gemm4`]) into that channel's summed
-//! products (`M`: 256 B per channel, 4 KiB per group). 9 KiB of stack in all. Each filter
-//! transform serves four tiles; each input transform `out_ch / OUT_GROUP` groups.
+//! Schedule, per call of [`TILES`] tiles, for each group of [`OUT_GROUP`] output channels (one
+//! group up to 64): for each chunk of [`CHUNK_CH`] input channels, the input transform of the
+//! four tiles (`V`: 4 KiB, int16 pairs), then per output channel its filter transform (`U`: 1
+//! KiB, computed from the int8 weights in flash: the transformed filters of the widest layer
+//! would take 256 KiB), the chunk's products ([`dsp::wino::gemm4`], 16 per tile) and their output
+//! transform, added to the channel's running `4 Y` (the transform is linear; `Y`: 64 B per
+//! channel, 4 KiB per group). Each filter transform serves four tiles, each input transform
+//! every output channel. `V` and `Y` (8 KiB) can be lent by the caller
+//! ([`conv_pool_wino_i8_in`]); `U` and one channel's products (1.3 KiB) are stack.
 
 use super::{MAX_OUT, TILE, TilePool, conv_pool_i8, store};
 use crate::Error;
@@ -29,8 +31,8 @@ use crate::format::i32_at;
 pub const CHUNK_CH: usize = 32;
 const PAIRS: usize = CHUNK_CH / 2;
 const _: () = assert!(PAIRS == wino_chunk::NP);
-/// Output channels whose summed products are held at once.
-pub const OUT_GROUP: usize = 16;
+/// Output channels whose summed output transforms are held at once (all of block 2's).
+pub const OUT_GROUP: usize = 64;
 
 /// One tile's 4x4 input: `[mel offset][frame offset]` row-major (offsets -1..=2 from the
 /// window's first conv pixel), `None` in the padding.
@@ -72,22 +74,30 @@ fn word(src: &[u8], at: usize, fill: u8) -> i32 {
 /// into `outs[t]` (`[out_ch]`). Bit-identical to [`conv_pool_i8`] with [`TilePool::Quad`] on
 /// [`window_taps`] of each window, which it falls back to for a layer it does not take (f32,
 /// more than [`MAX_OUT`] output channels, or an input zero point outside int8).
+///
+/// `GENERAL`: `true` runs any channel count through Winograd; `false` only layers whose input
+/// channels fill whole chunks ([`pays`]; others get the direct kernel), and leaves the code for
+/// partial chunks out of the binary (the firmware's executor, whose layers `pays` picked).
 #[inline(never)]
-pub fn conv_pool_wino_i8(layer: &Conv3x3<'_>, wins: &[Window<'_>], outs: &mut [&mut [i8]]) {
+pub fn conv_pool_wino_i8<const GENERAL: bool>(
+    layer: &Conv3x3<'_>,
+    wins: &[Window<'_>],
+    outs: &mut [&mut [i8]],
+) {
     let mut scratch = [0i32; SCRATCH_WORDS];
-    conv_pool_wino_i8_in(layer, wins, outs, &mut scratch);
+    conv_pool_wino_i8_in::<GENERAL>(layer, wins, outs, &mut scratch);
 }
 
-/// Working memory [`conv_pool_wino_i8_in`] needs: the input transforms of a chunk (`V`) and the
-/// summed products of a group of output channels (`M`), 8 KiB.
-pub const SCRATCH_WORDS: usize = POS * PAIRS * TILES + OUT_GROUP * POS * TILES;
+/// Working memory [`conv_pool_wino_i8_in`] needs: the input transforms of a chunk (`V`, 4 KiB)
+/// and the summed output transforms of a group of output channels (`Y`, 4 KiB), 8 KiB.
+pub const SCRATCH_WORDS: usize = POS * PAIRS * TILES + OUT_GROUP * TILES * 4;
 
-/// [`conv_pool_wino_i8`] with `V` and `M` in `scratch` (at least [`SCRATCH_WORDS`] words, any
+/// [`conv_pool_wino_i8`] with `V` and `Y` in `scratch` (at least [`SCRATCH_WORDS`] words, any
 /// contents, clobbered; the direct kernel if shorter): what a caller with idle memory lends
 /// (the firmware: the front end's FFT buffer between frames), so the kernel's own stack is
 /// about 1.5 KiB.
 #[inline(never)]
-pub fn conv_pool_wino_i8_in(
+pub fn conv_pool_wino_i8_in<const GENERAL: bool>(
     layer: &Conv3x3<'_>,
     wins: &[Window<'_>],
     outs: &mut [&mut [i8]],
@@ -108,7 +118,7 @@ pub fn conv_pool_wino_i8_in(
     let Ok(zp) = i8::try_from(input_zero_point) else {
         return fallback(layer, wins, outs);
     };
-    if ci == 0 || co == 0 || co > MAX_OUT || wins.len() > TILES {
+    if ci == 0 || co == 0 || co > MAX_OUT || wins.len() > TILES || !(GENERAL || pays(layer)) {
         return fallback(layer, wins, outs);
     }
     let zpb = zp as u8;
@@ -116,23 +126,26 @@ pub fn conv_pool_wino_i8_in(
         let z = i32::from(4 * i16::from(zp)) & 0xffff;
         (z << 16) | z
     };
-    // flat, `np` pairs per position: v[(p np + pair) TILES + tile], u[p np + pair]
-    let (Some(v), Some(m)) = scratch
+    // flat, `np` pairs per position: v[(p np + pair) TILES + tile], u[p np + pair]; y: the
+    // output transforms of each chunk's products, summed over the chunks (the transform is
+    // linear, so this is the transform of the whole sum: 4 values per channel and window
+    // instead of 16 products, which lets one group hold all the channels of the widest block 2)
+    let (Some(v), Some(y)) = scratch
         .split_at_mut_checked(POS * PAIRS * TILES)
-        .map_or((None, None), |(v, m)| {
-            (Some(v), m.get_mut(..OUT_GROUP * POS * TILES))
+        .map_or((None, None), |(v, y)| {
+            (Some(v), y.get_mut(..OUT_GROUP * TILES * 4))
         })
     else {
         return fallback(layer, wins, outs);
     };
-    let (m, _) = m.as_chunks_mut::<TILES>();
-    let (m, _) = m.as_chunks_mut::<POS>();
+    let (y, _) = y.as_chunks_mut::<4>();
+    let (y, _) = y.as_chunks_mut::<TILES>();
     let mut u = [0i32; POS * PAIRS];
     let mut o0 = 0;
     while o0 < co {
         let og = (co - o0).min(OUT_GROUP);
-        for mo in m.iter_mut() {
-            *mo = [[0; TILES]; POS];
+        for yo in y.iter_mut() {
+            *yo = [[0; 4]; TILES];
         }
         let mut c0 = 0;
         while c0 < ci {
@@ -143,19 +156,24 @@ pub fn conv_pool_wino_i8_in(
             else {
                 return fallback(layer, wins, outs);
             };
-            input_chunk(wins, c0, cn, np, zpb, zp4, vc);
-            for (o, mo) in m.iter_mut().enumerate().take(og) {
+            if !input_chunk::<GENERAL>(wins, c0, cn, np, zpb, zp4, vc) {
+                return fallback(layer, wins, outs);
+            }
+            for (o, yo) in y.iter_mut().enumerate().take(og) {
                 let base = (o0 + o) * 9 * ci + c0;
-                filter_chunk(weights, base, ci, cn, np, uc);
-                wino::gemm4(uc, vc, mo);
+                if !filter_chunk::<GENERAL>(weights, base, ci, cn, np, uc) {
+                    return fallback(layer, wins, outs);
+                }
+                let mut m = [[0i32; TILES]; POS];
+                wino::gemm4(uc, vc, &mut m);
+                wino::output4_add(&m, yo);
             }
             c0 += cn;
         }
-        for (o, mo) in m.iter().enumerate().take(og) {
+        for (o, yo) in y.iter().enumerate().take(og) {
             let b = i32_at(bias, o0 + o).unwrap_or(0);
-            for (t, out) in outs.iter_mut().enumerate().take(wins.len()) {
-                let [y0, y1, y2, y3] = wino::output4(mo, t);
-                let acc = [y0, y1, y2, y3].map(|y4| b.wrapping_add(y4 >> 2));
+            for (out, yt) in outs.iter_mut().zip(yo).take(wins.len()) {
+                let acc = yt.map(|y4| b.wrapping_add(y4 >> 2));
                 store(
                     layer,
                     o0 + o,
@@ -173,9 +191,10 @@ pub fn conv_pool_wino_i8_in(
 }
 
 /// `V` of channels `c0..c0 + cn` of every window into `v[(position np + pair) TILES + tile]`
-/// (pairs past the channels, and tiles past the windows, zero).
+/// (pairs past the channels, and tiles past the windows, zero); `false` where a window needs
+/// the general path and `GENERAL` is off.
 #[inline(never)]
-fn input_chunk(
+fn input_chunk<const GENERAL: bool>(
     wins: &[Window<'_>],
     c0: usize,
     cn: usize,
@@ -183,7 +202,7 @@ fn input_chunk(
     zpb: u8,
     zp4: i32,
     v: &mut [i32],
-) {
+) -> bool {
     let groups = cn.div_ceil(4);
     let pad = i32::from_le_bytes([zpb; 4]);
     let whole = cn == CHUNK_CH && np == wino_chunk::NP;
@@ -192,6 +211,15 @@ fn input_chunk(
         if let (true, Some(win)) = (whole, win)
             && wino_chunk::input_groups(win, c0, zpb, zp4, t, v)
         {
+            continue;
+        }
+        if !GENERAL {
+            if win.is_some() {
+                return false;
+            }
+            for x in v.iter_mut().skip(t).step_by(TILES) {
+                *x = 0;
+            }
             continue;
         }
         for g in 0..np / 2 {
@@ -222,15 +250,27 @@ fn input_chunk(
             }
         }
     }
+    true
 }
 
 /// `U` of one output channel's filters for input channels `c0..c0 + cn` (`base` = the
-/// channel's offset plus `c0`) into `u[position np + pair]`, pairs past the channels zero.
+/// channel's offset plus `c0`) into `u[position np + pair]`, pairs past the channels zero;
+/// `false` where the chunk needs the general path and `GENERAL` is off.
 #[inline(never)]
-fn filter_chunk(weights: &[u8], base: usize, ci: usize, cn: usize, np: usize, u: &mut [i32]) {
+fn filter_chunk<const GENERAL: bool>(
+    weights: &[u8],
+    base: usize,
+    ci: usize,
+    cn: usize,
+    np: usize,
+    u: &mut [i32],
+) -> bool {
     let groups = cn.div_ceil(4);
     if cn == CHUNK_CH && np == wino_chunk::NP && wino_chunk::filter_groups(weights, base, ci, u) {
-        return;
+        return true;
+    }
+    if !GENERAL {
+        return false;
     }
     for g in 0..np / 2 {
         let (mut even, mut odd) = ([0i32; POS], [0i32; POS]);
@@ -251,6 +291,7 @@ fn filter_chunk(weights: &[u8], base: usize, ci: usize, cn: usize, np: usize, u:
             }
         }
     }
+    true
 }
 
 /// The direct kernel, window by window.
@@ -300,7 +341,7 @@ pub fn conv3x3_relu_pool_wino_i8(
         for (o, d) in outs.iter_mut().zip(dst.chunks_mut(co.max(1))) {
             *o = d;
         }
-        conv_pool_wino_i8(layer, wins.get(..n).unwrap_or(&[]), &mut outs);
+        conv_pool_wino_i8::<true>(layer, wins.get(..n).unwrap_or(&[]), &mut outs);
     }
     Ok(())
 }

@@ -307,6 +307,66 @@ pub fn output4(m: &[[i32; TILES]; POS], t: usize) -> [i32; 4] {
     [y0, y1, y2, y3]
 }
 
+/// Adds every tile's four outputs ([`output4`]) to `y[t]`: the same sums, computed a row of
+/// four tiles at a time in straight-line code (the device build optimises for size and keeps
+/// loops over tiles as loops).
+#[inline]
+pub fn output4_add(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
+    type Row = [i32; TILES];
+    #[inline(always)]
+    fn lanes(a: Row, b: Row, f: impl Fn(i32, i32) -> i32) -> Row {
+        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a, b);
+        [f(a0, b0), f(a1, b1), f(a2, b2), f(a3, b3)]
+    }
+    // `2 x0 + x1 + x2` and `x1 - x2 - 2 x3`, lane by lane
+    #[inline(always)]
+    fn a2(x0: Row, x1: Row, x2: Row, x3: Row) -> [Row; 2] {
+        let s = lanes(x1, x2, i32::wrapping_add);
+        let d = lanes(x1, x2, i32::wrapping_sub);
+        [
+            lanes(lanes(x0, x0, i32::wrapping_add), s, i32::wrapping_add),
+            lanes(d, lanes(x3, x3, i32::wrapping_add), i32::wrapping_sub),
+        ]
+    }
+    let [
+        m0,
+        m1,
+        m2,
+        m3,
+        m4,
+        m5,
+        m6,
+        m7,
+        m8,
+        m9,
+        m10,
+        m11,
+        m12,
+        m13,
+        m14,
+        m15,
+    ] = *m;
+    // along mels, per frame column
+    let [z00, z10] = a2(m0, m4, m8, m12);
+    let [z01, z11] = a2(m1, m5, m9, m13);
+    let [z02, z12] = a2(m2, m6, m10, m14);
+    let [z03, z13] = a2(m3, m7, m11, m15);
+    let [y0, y1] = a2(z00, z01, z02, z03);
+    let [y2, y3] = a2(z10, z11, z12, z13);
+    let [
+        [a0, a1, a2, a3],
+        [b0, b1, b2, b3],
+        [c0, c1, c2, c3],
+        [d0, d1, d2, d3],
+    ] = [y0, y1, y2, y3];
+    let [t0, t1, t2, t3] = y;
+    let add = |t: &mut [i32; 4], v: [i32; 4]| *t = lanes(*t, v, i32::wrapping_add);
+    add(t0, [a0, b0, c0, d0]);
+    add(t1, [a1, b1, c1, d1]);
+    add(t2, [a2, b2, c2, d2]);
+    add(t3, [a3, b3, c3, d3]);
+}
+
 /// The products of one output channel with [`TILES`] tiles: for every position `p` and tile
 /// `t`, `m[p][t] += sum_k SMLAD(u[p n + k], v[(p n + k) TILES + t])` (wrapping), `n = u.len() /
 /// POS` pairs per position. Does nothing unless `n` is a positive multiple of 4 and `v` holds
@@ -376,51 +436,61 @@ macro_rules! gemm4_pairs {
     };
 }
 
+/// [`gemm4_impl`]'s assembly (a macro so that its safety comment sits with the caller's checks).
+#[cfg(tinygenre_dsp)]
+macro_rules! gemm4_asm {
+    ($u:expr, $v:expr, $m:expr, $n:expr) => {
+        // SAFETY: as stated in `gemm4_impl`, which checked the lengths.
+        unsafe {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "push {{r0, r1}}",
+                "mov r6, r2",
+                "mov r7, r3",
+                "1:",
+                "ldm lr, {{r8, r9, r10, r11}}",
+                "ldr r12, [sp]",
+                "add r12, r6",
+                "2:",
+                gemm4_pairs!(),
+                "cmp r6, r12",
+                "bne 2b",
+                "stm lr!, {{r8, r9, r10, r11}}",
+                "ldr r0, [sp, #4]",
+                "cmp lr, r0",
+                "bne 1b",
+                "add sp, #8",
+                "pop {{r6, r7}}",
+                inout("r0") 4 * $n => _,
+                inout("r1") $m.as_mut_ptr_range().end => _,
+                inout("r2") $u.as_ptr() => _,
+                inout("r3") $v.as_ptr() => _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                inout("lr") $m.as_mut_ptr() => _,
+            );
+        }
+    };
+}
+
 #[cfg(tinygenre_dsp)]
 #[inline]
 fn gemm4_impl(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
     let n = u.len() / POS;
-    // SAFETY: `gemm4` checked `n` a positive multiple of 4, `u.len() == 16 n` and `v.len() ==
-    // 64 n` (all word-aligned `i32`, as `LDM` needs). Per position the inner loop, four pairs a
-    // step, reads `n` words of `u` (r6) and `4 n` of `v` (r7), stopping when r6 reaches r12 =
-    // r6 + 4 n bytes; the outer loop loads and stores the position's four accumulators of `m`
-    // (`[i32; 4]`, word-aligned) through lr and stops after the 16th, at the end of `m` (kept
-    // on the stack with `4 n`). r6 and r7 (not nameable as operands) are pushed first and
-    // popped last; the two words pushed after them are dropped before that pop. Every other
-    // register written is an operand or declared clobbered, the flags are clobbered, and the
-    // only memory written is `m` and the stack below the entry `sp`.
-    unsafe {
-        core::arch::asm!(
-            "push {{r6, r7}}",
-            "push {{r0, r1}}",
-            "mov r6, r2",
-            "mov r7, r3",
-            "1:",
-            "ldm lr, {{r8, r9, r10, r11}}",
-            "ldr r12, [sp]",
-            "add r12, r6",
-            "2:",
-            gemm4_pairs!(),
-            "cmp r6, r12",
-            "bne 2b",
-            "stm lr!, {{r8, r9, r10, r11}}",
-            "ldr r0, [sp, #4]",
-            "cmp lr, r0",
-            "bne 1b",
-            "add sp, #8",
-            "pop {{r6, r7}}",
-            inout("r0") 4 * n => _,
-            inout("r1") m.as_mut_ptr_range().end => _,
-            inout("r2") u.as_ptr() => _,
-            inout("r3") v.as_ptr() => _,
-            out("r4") _,
-            out("r5") _,
-            out("r8") _,
-            out("r9") _,
-            out("r10") _,
-            out("r11") _,
-            out("r12") _,
-            inout("lr") m.as_mut_ptr() => _,
-        );
-    }
+    // The assembly's contract (`gemm4_asm!`): `gemm4` checked `n` a positive multiple of 4,
+    // `u.len() == 16 n` and `v.len() == 64 n` (all word-aligned `i32`, as `LDM` needs). Per
+    // position the inner loop, four pairs a step, reads `n` words of `u` (r6) and `4 n` of `v`
+    // (r7), stopping when r6 reaches r12 = r6 + 4 n bytes; the outer loop loads and stores the
+    // position's four accumulators of `m` (`[i32; 4]`, word-aligned) through lr and stops after
+    // the 16th, at the end of `m` (kept on the stack with `4 n`). r6 and r7 (not nameable as
+    // operands) are pushed first and popped last; the two words pushed after them are dropped
+    // before that pop. Every other register written is an operand or declared clobbered, the
+    // flags are clobbered, and the only memory written is `m` and the stack below the entry
+    // `sp`.
+    gemm4_asm!(u, v, m, n);
 }

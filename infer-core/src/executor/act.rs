@@ -137,11 +137,12 @@ impl Act for i8 {
         outs: &mut [&mut [i8]],
         scratch: &mut [f32],
     ) {
+        // whole chunks only (`windows_pay`): the general code stays out of the firmware
         if scratch.len() >= conv_tile::wino::SCRATCH_WORDS {
             let words = crate::dsp::wino::words_of(scratch);
-            conv_tile::wino::conv_pool_wino_i8_in(layer, wins, outs, words);
+            conv_tile::wino::conv_pool_wino_i8_in::<false>(layer, wins, outs, words);
         } else {
-            conv_tile::wino::conv_pool_wino_i8(layer, wins, outs);
+            conv_tile::wino::conv_pool_wino_i8::<false>(layer, wins, outs);
         }
     }
     fn conv_pool_block1(
