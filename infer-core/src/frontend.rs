@@ -264,8 +264,9 @@ impl LogMel {
         }
     }
 
-    /// The log-mel values of the last computed frame (`n_mels` values) and the FFT buffer, whose contents are dead until the next frame
-    /// overwrites them (lent to the frame's consumer as working memory).
+    /// The log-mel values of the last computed frame (`n_mels` values) and the FFT buffer, whose
+    /// contents are dead until the next frame overwrites them (lent to the frame's consumer as
+    /// working memory).
     pub(crate) fn last_frame_and_buffer(&mut self) -> (&[f32], &mut [f32]) {
         (self.mel.get(..self.n_mels).unwrap_or(&[]), &mut self.buf)
     }

@@ -147,7 +147,9 @@ impl<A: Act> Executor<A> {
     }
 
     /// Block 2's pooling windows at pooled mel `j`, frame pairs `0..nf / 2` of the pass, one
-    /// tile each.
+    /// tile each. Kept beside [`Executor::block2_windows`] (the same window geometry): routing
+    /// the direct kernel through windows and `window_taps` cost the live firmware 0.2 % more CNN
+    /// instructions, 840 B more stack and 168 B of flash (measured at stop 32).
     fn block2_tiles<O: Observer<A>>(
         &mut self,
         l2: &Conv3x3<'_>,
