@@ -8,13 +8,13 @@
 //! every step an exact integer. The summed products of one position fit 32 bits (`128 x 1,152
 //! x 1,024 < 2^31` for 128 input channels) and `4 Y` is a multiple of four whose true value
 //! fits too, so `Y = (4 Y) >> 2` is the direct kernel's sum of products, exactly; the bias,
-//! max-pool and requantisation that follow are the direct kernel's ([`super::store`]).
+//! max-pool and requantisation that follow are the direct kernel's (`conv_tile::store`).
 //!
 //! Schedule, per call of [`TILES`] tiles, for each group of [`OUT_GROUP`] output channels (one
 //! group up to 64): for each chunk of [`CHUNK_CH`] input channels, the input transform of the
 //! four tiles (`V`: 4 KiB, int16 pairs), then per output channel its filter transform (`U`: 1
 //! KiB, computed from the int8 weights in flash: the transformed filters of the widest layer
-//! would take 256 KiB), the chunk's products ([`dsp::wino::gemm4`], 16 per tile) and their output
+//! would take 256 KiB), the chunk's products ([`crate::dsp::wino::gemm4`], 16 per tile) and their output
 //! transform, added to the channel's running `4 Y` (the transform is linear; `Y`: 64 B per
 //! channel, 4 KiB per group). Each filter transform serves four tiles, each input transform
 //! every output channel. `V` and `Y` (8 KiB) can be lent by the caller
