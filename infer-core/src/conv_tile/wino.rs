@@ -14,9 +14,9 @@
 //! group up to 64): for each chunk of [`CHUNK_CH`] input channels, the input transform of the
 //! four tiles (`V`: 4 KiB, int16 pairs), then per output channel its filter transform (`U`: 1
 //! KiB, computed from the int8 weights in flash: the transformed filters of the widest layer
-//! would take 256 KiB), the chunk's products ([`crate::dsp::wino::gemm4`], 16 per tile) and their output
-//! transform, added to the channel's running `4 Y` (the transform is linear; `Y`: 64 B per
-//! channel, 4 KiB per group). Each filter transform serves four tiles, each input transform
+//! would take 256 KiB), the chunk's products ([`crate::dsp::wino::gemm4`], 16 per tile) and
+//! their output transform, added to the channel's running `4 Y` (the transform is linear; `Y`:
+//! 64 B per channel, 4 KiB per group). Each filter transform serves four tiles, each input transform
 //! every output channel. `V` and `Y` (8 KiB) can be lent by the caller
 //! ([`conv_pool_wino_i8_in`]); `U` and one channel's products (1.3 KiB) are stack.
 
