@@ -16,8 +16,8 @@
 //! KiB, computed from the int8 weights in flash: the transformed filters of the widest layer
 //! would take 256 KiB), the chunk's products ([`crate::dsp::wino::gemm4`], 16 per tile) and
 //! their output transform, added to the channel's running `4 Y` (the transform is linear; `Y`:
-//! 64 B per channel, 4 KiB per group). Each filter transform serves four tiles, each input transform
-//! every output channel. `V` and `Y` (8 KiB) can be lent by the caller
+//! 64 B per channel, 4 KiB per group). Each filter transform serves four tiles, each input
+//! transform every output channel. `V` and `Y` (8 KiB) can be lent by the caller
 //! ([`conv_pool_wino_i8_in`]); `U` and one channel's products (1.3 KiB) are stack.
 
 use super::{MAX_OUT, TILE, TilePool, conv_pool_i8, store};
