@@ -23,6 +23,8 @@ use infer_core::conv_tile::{
     MAX_OUT, Patch, TILE, TilePool, conv_pool_i8, conv_pool_scalar, conv9_pool_windows, pack_patch,
 };
 use infer_core::dsp::wino as dw;
+use infer_core::dsp::wino_chunk;
+use infer_core::dsp::wino_gemm as dg;
 use infer_core::dsp::{self, Group, Quad9};
 use infer_core::filterbank::MelFilterbank;
 use infer_core::quant::Requantizer;
@@ -153,12 +155,54 @@ fn main() -> ! {
             core::array::from_fn(|_| core::array::from_fn(|_| rng.next() as i32));
         let (mut got, mut want) = (start, start);
         let (u, v) = (&wu[..dw::POS * n], &wv[..dw::POS * n * dw::TILES]);
-        dw::gemm4(u, v, &mut got);
-        dw::gemm4_portable(u, v, &mut want);
+        dg::gemm4(u, v, &mut got);
+        dg::gemm4_portable(u, v, &mut want);
         if got != want || got == start {
             fail("gemm4", case);
         }
         checks += 1;
+    }
+    // the whole-chunk product loop (overwrites) and the output transform against their twins
+    for case in 0..40 {
+        for x in wu.iter_mut().chain(wv.iter_mut()) {
+            *x = rng.next() as i32;
+        }
+        let start: [[i32; dw::TILES]; dw::POS] =
+            core::array::from_fn(|_| core::array::from_fn(|_| rng.next() as i32));
+        let (mut got, mut want) = (start, start);
+        dg::gemm16(&wu, &wv, &mut got);
+        dg::gemm16_portable(&wu, &wv, &mut want);
+        if got != want || got == start {
+            fail("gemm16", case);
+        }
+        checks += 1;
+        let y0: [[i32; 4]; dw::TILES] =
+            core::array::from_fn(|_| core::array::from_fn(|_| rng.next() as i32));
+        let (mut got, mut want) = (y0, y0);
+        dg::output4_add(&start, &mut got);
+        dg::output4_add_portable(&start, &mut want);
+        if got != want || got == y0 {
+            fail("output4_add", case);
+        }
+        checks += 1;
+    }
+    // the whole-chunk filter transform against its twin: random weights, strides and bases
+    {
+        let mut wts = [0u8; 9 * 64 + 64];
+        for case in 0..60 {
+            for x in wts.iter_mut() {
+                *x = rng.next() as u8;
+            }
+            let stride = 32 + rng.below(33) as usize;
+            let base = rng.below(64 - 32 + 1) as usize;
+            let (mut got, mut want) = ([7i32; dw::POS * 16], [7i32; dw::POS * 16]);
+            let ok = wino_chunk::filter_groups(&wts, base, stride, &mut got);
+            let ok_twin = wino_chunk::filter_groups_portable(&wts, base, stride, &mut want);
+            if !ok || !ok_twin || got != want {
+                fail("filter_groups", case);
+            }
+            checks += 1;
+        }
     }
     // quad9x4_max
     for case in 0..300 {

@@ -124,8 +124,8 @@ fn main() -> ! {
     // 64): one output channel's filter transform of a 32-channel chunk, its products with four
     // tiles, and one tile's input transform of a chunk
     {
-        use infer_core::dsp::wino as dw;
         use infer_core::dsp::wino_chunk as dc;
+        use infer_core::dsp::wino_gemm as dg;
         let w = &weights[..64 * 9 * 128];
         let mut u = [0i32; 16 * dc::NP];
         let mut v = [0i32; 16 * dc::NP * 4];
@@ -136,7 +136,7 @@ fn main() -> ! {
         }
         let t1 = counter::ticks();
         for _ in 0..64 {
-            dw::gemm4(&u, &v, &mut m);
+            dg::gemm16(&u, &v, &mut m);
         }
         let t2 = counter::ticks();
         let px = [0i8; 128];
@@ -145,12 +145,19 @@ fn main() -> ! {
             dc::input_groups(&win, 32, 5, 20, t % 4, &mut v);
         }
         let t3 = counter::ticks();
+        let mut y = [[0i32; 4]; 4];
+        for _ in 0..64 {
+            dg::output4_add(core::hint::black_box(&m), &mut y);
+        }
+        let t4 = counter::ticks();
+        core::hint::black_box(&y);
         let k = counter::INSNS_PER_TICK;
         println!(
-            "wino_parts filter={} products={} input={}",
+            "wino_parts filter={} products={} input={} output={}",
             (t1 - t0) * k / 64,
             (t2 - t1) * k / 64,
-            (t3 - t2) * k / 64
+            (t3 - t2) * k / 64,
+            (t4 - t3) * k / 64
         );
     }
     println!("done");

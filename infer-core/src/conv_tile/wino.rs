@@ -14,7 +14,7 @@
 //! group up to 64): for each chunk of [`CHUNK_CH`] input channels, the input transform of the
 //! four tiles (`V`: 4 KiB, int16 pairs), then per output channel its filter transform (`U`: 1
 //! KiB, computed from the int8 weights in flash: the transformed filters of the widest layer
-//! would take 256 KiB), the chunk's products ([`crate::dsp::wino::gemm4`], 16 per tile) and
+//! would take 256 KiB), the chunk's products ([`crate::dsp::wino_gemm::gemm16`], 16 per tile) and
 //! their output transform, added to the channel's running `4 Y` (the transform is linear; `Y`:
 //! 64 B per channel, 4 KiB per group). Each filter transform serves four tiles, each input
 //! transform every output channel. `V` and `Y` (8 KiB) can be lent by the caller
@@ -24,7 +24,7 @@ use super::{MAX_OUT, TILE, TilePool, conv_pool_i8, store};
 use crate::Error;
 use crate::conv::{Conv3x3, ConvParams, Taps};
 use crate::dsp::wino::{self, POS, TILES};
-use crate::dsp::wino_chunk;
+use crate::dsp::{wino_chunk, wino_gemm};
 use crate::format::i32_at;
 
 /// Input channels per chunk (16 pairs).
@@ -141,6 +141,8 @@ pub fn conv_pool_wino_i8_in<const GENERAL: bool>(
     let (y, _) = y.as_chunks_mut::<4>();
     let (y, _) = y.as_chunks_mut::<TILES>();
     let mut u = [0i32; POS * PAIRS];
+    // one output channel's summed products of a chunk
+    let mut m = [[0i32; TILES]; POS];
     let mut o0 = 0;
     while o0 < co {
         let og = (co - o0).min(OUT_GROUP);
@@ -164,9 +166,18 @@ pub fn conv_pool_wino_i8_in<const GENERAL: bool>(
                 if !filter_chunk::<GENERAL>(weights, base, ci, cn, np, uc) {
                     return fallback(layer, wins, outs);
                 }
-                let mut m = [[0i32; TILES]; POS];
-                wino::gemm4(uc, vc, &mut m);
-                wino::output4_add(&m, yo);
+                // a whole chunk: the straight-run product loop, which overwrites `m`
+                match (
+                    <&[i32; POS * PAIRS]>::try_from(&*uc),
+                    <&[i32; POS * PAIRS * TILES]>::try_from(&*vc),
+                ) {
+                    (Ok(u16), Ok(v16)) => wino_gemm::gemm16(u16, v16, &mut m),
+                    _ => {
+                        m = [[0; TILES]; POS];
+                        wino_gemm::gemm4(uc, vc, &mut m);
+                    }
+                }
+                wino_gemm::output4_add(&m, yo);
             }
             c0 += cn;
         }

@@ -469,6 +469,7 @@ pub mod fft4;
 mod k9;
 pub mod wino;
 pub mod wino_chunk;
+pub mod wino_gemm;
 pub use k9::{
     Layer9, Quad9, Requant9, W9, conv9_channels, conv9_channels_checked, dot9_portable,
     quad9x4_max, quad9x4_requant, requant9, requant9_consts, widen9,

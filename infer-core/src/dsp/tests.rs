@@ -130,7 +130,8 @@ fn sxtab16_matches_the_definition() {
 /// near the ends of the i32 range, where the sums wrap).
 #[test]
 fn winograd_output4_add_equals_output4() {
-    use super::wino::{POS, TILES, output4, output4_add};
+    use super::wino::{POS, TILES, output4};
+    use super::wino_gemm::output4_add;
     use rand::{RngExt, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
     for case in 0..2000 {

@@ -26,13 +26,34 @@ unsafe fn put16<const STRIDE: usize>(dst: *mut i32, x: &[i32; POS]) {
 /// channel: tap `k`'s group `g` is `weights[base + k * stride + 4 g..][..4]`; group `g`'s even
 /// and odd pairs of position `p` go to `u[p * NP + 2 g]` and `u[p * NP + 2 g + 1]`. `false`
 /// (and nothing written) unless `u` holds `16 NP` words and `weights` every byte read.
+/// On the device one assembly loop (121 instructions a group).
 pub fn filter_groups(weights: &[u8], base: usize, stride: usize, u: &mut [i32]) -> bool {
-    const GROUPS: usize = NP / 2;
+    if !filter_fits(weights, base, stride, u) {
+        return false;
+    }
+    filter_groups_impl(weights, base, stride, u);
+    true
+}
+
+/// Whether [`filter_groups`]'s reads and writes stay inside `weights` and `u`.
+fn filter_fits(weights: &[u8], base: usize, stride: usize, u: &[i32]) -> bool {
     let end = stride
         .checked_mul(8)
         .and_then(|v| v.checked_add(base))
-        .and_then(|v| v.checked_add(4 * GROUPS));
-    if u.len() < POS * NP || end.is_none_or(|e| e > weights.len()) {
+        .and_then(|v| v.checked_add(4 * (NP / 2)));
+    u.len() >= POS * NP && end.is_some_and(|e| e <= weights.len())
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline]
+fn filter_groups_impl(weights: &[u8], base: usize, stride: usize, u: &mut [i32]) {
+    filter_groups_portable(weights, base, stride, u);
+}
+
+/// Portable twin of [`filter_groups`] (straight-line Rust over [`filter4`]).
+pub fn filter_groups_portable(weights: &[u8], base: usize, stride: usize, u: &mut [i32]) -> bool {
+    const GROUPS: usize = NP / 2;
+    if !filter_fits(weights, base, stride, u) {
         return false;
     }
     let w = weights.as_ptr().wrapping_add(base);
@@ -64,6 +85,170 @@ pub fn filter_groups(weights: &[u8], base: usize, stride: usize, u: &mut [i32]) 
         }
     }
     true
+}
+
+/// One pair of a group in [`filter_groups_impl`]'s assembly: the nine taps' words (tap `k` at
+/// `r0 + k r1`: rows through r7) widened by `$sx` (`SXTB16`, with `, ror #8` for the odd
+/// pair), `G''` along mels then frames, the 16 values to `r2 + 64 p + $off`.
+#[cfg(tinygenre_dsp)]
+macro_rules! filter_pair_asm {
+    ($sx:literal, $off:literal) => {
+        concat!(
+            "ldr r3, [r0]\n",
+            "ldr r4, [r0, r1]\n",
+            "ldr r5, [r0, r1, lsl #1]\n",
+            "add r6, r1, r1, lsl #1\n",
+            "add r7, r0, r6\n",
+            "ldr r8, [r7]\n",
+            "ldr r9, [r7, r1]\n",
+            "ldr r10, [r7, r1, lsl #1]\n",
+            "add r7, r7, r6\n",
+            "ldr r11, [r7]\n",
+            "ldr r12, [r7, r1]\n",
+            "ldr lr, [r7, r1, lsl #1]\n",
+            "sxtb16 r3, r3",
+            $sx,
+            "\n",
+            "sxtb16 r4, r4",
+            $sx,
+            "\n",
+            "sxtb16 r5, r5",
+            $sx,
+            "\n",
+            "sxtb16 r8, r8",
+            $sx,
+            "\n",
+            "sxtb16 r9, r9",
+            $sx,
+            "\n",
+            "sxtb16 r10, r10",
+            $sx,
+            "\n",
+            "sxtb16 r11, r11",
+            $sx,
+            "\n",
+            "sxtb16 r12, r12",
+            $sx,
+            "\n",
+            "sxtb16 lr, lr",
+            $sx,
+            "\n",
+            // row 0 (a: r3-r5) -> positions 0-3, row 3 (c: r11, r12, lr) -> 12-15
+            "str r3, [r2, #",
+            $off,
+            "]\n",
+            "str r5, [r2, #192+",
+            $off,
+            "]\n",
+            "sadd16 r6, r3, r5\n",
+            "sadd16 r7, r6, r4\n",
+            "str r7, [r2, #64+",
+            $off,
+            "]\n",
+            "ssub16 r7, r6, r4\n",
+            "str r7, [r2, #128+",
+            $off,
+            "]\n",
+            "str r11, [r2, #768+",
+            $off,
+            "]\n",
+            "str lr, [r2, #960+",
+            $off,
+            "]\n",
+            "sadd16 r6, r11, lr\n",
+            "sadd16 r7, r6, r12\n",
+            "str r7, [r2, #832+",
+            $off,
+            "]\n",
+            "ssub16 r7, r6, r12\n",
+            "str r7, [r2, #896+",
+            $off,
+            "]\n",
+            // s = a + c; row 1 = s + b -> 4-7, row 2 = s - b -> 8-11 (b: r8-r10)
+            "sadd16 r3, r3, r11\n",
+            "sadd16 r4, r4, r12\n",
+            "sadd16 r5, r5, lr\n",
+            "sadd16 r11, r3, r8\n",
+            "sadd16 r12, r4, r9\n",
+            "sadd16 lr, r5, r10\n",
+            "str r11, [r2, #256+",
+            $off,
+            "]\n",
+            "str lr, [r2, #448+",
+            $off,
+            "]\n",
+            "sadd16 r6, r11, lr\n",
+            "sadd16 r7, r6, r12\n",
+            "str r7, [r2, #320+",
+            $off,
+            "]\n",
+            "ssub16 r7, r6, r12\n",
+            "str r7, [r2, #384+",
+            $off,
+            "]\n",
+            "ssub16 r3, r3, r8\n",
+            "ssub16 r4, r4, r9\n",
+            "ssub16 r5, r5, r10\n",
+            "str r3, [r2, #512+",
+            $off,
+            "]\n",
+            "str r5, [r2, #704+",
+            $off,
+            "]\n",
+            "sadd16 r6, r3, r5\n",
+            "sadd16 r7, r6, r4\n",
+            "str r7, [r2, #576+",
+            $off,
+            "]\n",
+            "ssub16 r7, r6, r4\n",
+            "str r7, [r2, #640+",
+            $off,
+            "]\n",
+        )
+    };
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline]
+fn filter_groups_impl(weights: &[u8], base: usize, stride: usize, u: &mut [i32]) {
+    const _: () = assert!(NP == 16, "the assembly's store offsets are 64 p bytes");
+    let w = weights.as_ptr().wrapping_add(base);
+    // SAFETY: `filter_groups` checked `base + 8 stride + 4 GROUPS <= weights.len()` and `u.len()
+    // >= 16 NP`. Group `g` (r0 = `w + 4 g`, r2 = `u + 2 g` words, `g < 8`, stopping when r0
+    // reaches `w + 32`, pushed) reads tap `k`'s word at `w + k stride + 4 g` (`k <= 8`: inside
+    // `weights`; `LDR` takes any alignment) and writes `u[p NP + 2 g]` and `u[p NP + 2 g + 1]`
+    // (`p < 16`: inside `u`, word-aligned). r6 and r7 (not nameable as operands) are pushed
+    // first and popped last, after the pushed end is dropped; every other register written is
+    // an operand or declared clobbered, the flags are clobbered, and the only memory written
+    // is `u` and the stack below the entry `sp`, restored.
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "push {{r3}}",
+            "1:",
+            filter_pair_asm!("", "0"),
+            filter_pair_asm!(", ror #8", "4"),
+            "adds r0, #4",
+            "adds r2, #8",
+            "ldr r6, [sp]",
+            "cmp r0, r6",
+            "bne 1b",
+            "add sp, #4",
+            "pop {{r6, r7}}",
+            inout("r0") w => _,
+            in("r1") stride,
+            inout("r2") u.as_mut_ptr() => _,
+            inout("r3") w.wrapping_add(4 * (NP / 2)) => _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
 }
 
 /// `V` ([`input4`]) of the 8 groups of four channels (a whole chunk) of tile `t`: position

@@ -1,0 +1,392 @@
+//! The products of Winograd's transforms ([`super::wino`]) and their output transform: an
+//! `SMLAD` loop per output channel and four tiles, then `4 Y = A2^T M A2` added to the running
+//! sums, in assembly on Cortex-M cores with the DSP extension, portable twins elsewhere (the
+//! reference the firmware's `kernels` binary checks the assembly against).
+
+use super::wino::{POS, TILES};
+
+/// Adds every tile's four outputs ([`super::wino::output4`]) to `y[t]` (wrapping): the same
+/// sums, one tile at a time, its 16 products, 8 column sums and 4 outputs in registers (46
+/// instructions a tile on the device, where the compiler's schedule of the straight-line twin
+/// spilled).
+#[inline]
+pub fn output4_add(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
+    output4_add_impl(m, y);
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline]
+fn output4_add_impl(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
+    output4_add_portable(m, y);
+}
+
+/// One tile of [`output4_add`]: `m[p][t]` at `r0 + 16 p + 4 t` (`$t` = `4 t`), column `j`'s
+/// four products into `z0j = x1 + x2 + 2 x0` and `z1j = x1 - x2 - 2 x3` in place, then the
+/// rows alike, and `y[t]` (`LDM` / `STM` through r1, which moves on to the next tile).
+#[cfg(tinygenre_dsp)]
+macro_rules! output4_tile {
+    ($t:literal) => {
+        concat!(
+            "ldr r2, [r0, #",
+            $t,
+            "]\n",
+            "ldr r3, [r0, #64+",
+            $t,
+            "]\n",
+            "ldr r4, [r0, #128+",
+            $t,
+            "]\n",
+            "ldr r5, [r0, #192+",
+            $t,
+            "]\n",
+            "add r5, r4, r5, lsl #1\n",
+            "sub r5, r3, r5\n",
+            "add r3, r3, r4\n",
+            "add r3, r3, r2, lsl #1\n",
+            "ldr r2, [r0, #16+",
+            $t,
+            "]\n",
+            "ldr r4, [r0, #80+",
+            $t,
+            "]\n",
+            "ldr r8, [r0, #144+",
+            $t,
+            "]\n",
+            "ldr r9, [r0, #208+",
+            $t,
+            "]\n",
+            "add r9, r8, r9, lsl #1\n",
+            "sub r9, r4, r9\n",
+            "add r4, r4, r8\n",
+            "add r4, r4, r2, lsl #1\n",
+            "ldr r2, [r0, #32+",
+            $t,
+            "]\n",
+            "ldr r8, [r0, #96+",
+            $t,
+            "]\n",
+            "ldr r10, [r0, #160+",
+            $t,
+            "]\n",
+            "ldr r11, [r0, #224+",
+            $t,
+            "]\n",
+            "add r11, r10, r11, lsl #1\n",
+            "sub r11, r8, r11\n",
+            "add r8, r8, r10\n",
+            "add r8, r8, r2, lsl #1\n",
+            "ldr r2, [r0, #48+",
+            $t,
+            "]\n",
+            "ldr r10, [r0, #112+",
+            $t,
+            "]\n",
+            "ldr r12, [r0, #176+",
+            $t,
+            "]\n",
+            "ldr lr, [r0, #240+",
+            $t,
+            "]\n",
+            "add lr, r12, lr, lsl #1\n",
+            "sub lr, r10, lr\n",
+            "add r10, r10, r12\n",
+            "add r10, r10, r2, lsl #1\n",
+            // rows: z00 r3, z01 r4, z02 r8, z03 r10; z10 r5, z11 r9, z12 r11, z13 lr
+            "add r10, r8, r10, lsl #1\n",
+            "sub r10, r4, r10\n",
+            "add r4, r4, r8\n",
+            "add r4, r4, r3, lsl #1\n",
+            "add lr, r11, lr, lsl #1\n",
+            "sub lr, r9, lr\n",
+            "add r9, r9, r11\n",
+            "add r9, r9, r5, lsl #1\n",
+            // y0 r4, y1 r10, y2 r9, y3 lr
+            "ldm r1, {{r2, r3, r5, r8}}\n",
+            "add r2, r4\n",
+            "add r3, r10\n",
+            "add r5, r9\n",
+            "add r8, lr\n",
+            "stm r1!, {{r2, r3, r5, r8}}\n",
+        )
+    };
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline]
+fn output4_add_impl(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
+    // SAFETY: `m` is 64 words (`[[i32; 4]; 16]`): every load is at `r0 + 16 p + 4 t`, `p <
+    // 16`, `t < 4`, inside it. `y` is 16 words, word-aligned (`LDM` / `STM`): tile `t` reads
+    // and writes `y[t]` through r1, which `STM`'s write-back moves on by 16 bytes, four times.
+    // Nothing else is written but the declared registers (and the flags, not claimed).
+    unsafe {
+        core::arch::asm!(
+            output4_tile!("0"),
+            output4_tile!("4"),
+            output4_tile!("8"),
+            output4_tile!("12"),
+            in("r0") m.as_ptr(),
+            inout("r1") y.as_mut_ptr() => _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+            options(nostack),
+        );
+    }
+}
+
+/// Portable twin of [`output4_add`], one tile at a time in straight-line code.
+#[inline]
+pub fn output4_add_portable(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
+    let [y0, y1, y2, y3] = y;
+    output4_add_tile::<0>(m, y0);
+    output4_add_tile::<1>(m, y1);
+    output4_add_tile::<2>(m, y2);
+    output4_add_tile::<3>(m, y3);
+}
+
+/// [`output4_add_portable`] of tile `T`.
+#[inline(always)]
+fn output4_add_tile<const T: usize>(m: &[[i32; TILES]; POS], y: &mut [i32; 4]) {
+    // `2 x0 + x1 + x2` and `x1 - x2 - 2 x3`
+    #[inline(always)]
+    fn a2(x0: i32, x1: i32, x2: i32, x3: i32) -> [i32; 2] {
+        [
+            x1.wrapping_add(x2).wrapping_add(x0.wrapping_mul(2)),
+            x1.wrapping_sub(x2).wrapping_sub(x3.wrapping_mul(2)),
+        ]
+    }
+    let at = |p: usize| m.get(p).and_then(|r| r.get(T)).copied().unwrap_or(0);
+    // along mels, per frame column
+    let [z00, z10] = a2(at(0), at(4), at(8), at(12));
+    let [z01, z11] = a2(at(1), at(5), at(9), at(13));
+    let [z02, z12] = a2(at(2), at(6), at(10), at(14));
+    let [z03, z13] = a2(at(3), at(7), at(11), at(15));
+    let [a, b] = a2(z00, z01, z02, z03);
+    let [c, d] = a2(z10, z11, z12, z13);
+    let [y0, y1, y2, y3] = y;
+    *y0 = y0.wrapping_add(a);
+    *y1 = y1.wrapping_add(b);
+    *y2 = y2.wrapping_add(c);
+    *y3 = y3.wrapping_add(d);
+}
+
+/// The products of one output channel with [`TILES`] tiles: for every position `p` and tile
+/// `t`, `m[p][t] += sum_k SMLAD(u[p n + k], v[(p n + k) TILES + t])` (wrapping), `n = u.len() /
+/// POS` pairs per position. Does nothing unless `n` is a positive multiple of 4 and `v` holds
+/// `TILES * u.len()` words.
+#[inline]
+pub fn gemm4(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
+    let n = u.len() / POS;
+    if n == 0 || !n.is_multiple_of(4) || u.len() != n * POS || v.len() != TILES * u.len() {
+        return;
+    }
+    gemm4_impl(u, v, m);
+}
+
+/// Portable twin of [`gemm4`] (the same checks, the same wrapping sums of exact products).
+pub fn gemm4_portable(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
+    let n = u.len() / POS;
+    if n == 0 || !n.is_multiple_of(4) || u.len() != n * POS || v.len() != TILES * u.len() {
+        return;
+    }
+    let (vq, _) = v.as_chunks::<TILES>();
+    for ((up, vp), mp) in u.chunks_exact(n).zip(vq.chunks_exact(n)).zip(m.iter_mut()) {
+        for (&uk, vk) in up.iter().zip(vp) {
+            let (u0, u1) = (i32::from(uk as i16), uk >> 16);
+            for (a, &x) in mp.iter_mut().zip(vk) {
+                let (x0, x1) = (i32::from(x as i16), x >> 16);
+                *a = a.wrapping_add(u0 * x0 + u1 * x1);
+            }
+        }
+    }
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline]
+fn gemm4_impl(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
+    gemm4_portable(u, v, m);
+}
+
+/// Four pairs of [`gemm4`]'s inner loop: two `LDM` of two filter words and four `LDM` of four
+/// input words, sixteen `SMLAD` into r8-r11.
+#[cfg(tinygenre_dsp)]
+macro_rules! gemm4_pairs {
+    () => {
+        concat!(
+            "ldm r6!, {{r0, r1}}\n",
+            "ldm r7!, {{r2, r3, r4, r5}}\n",
+            "smlad r8, r0, r2, r8\n",
+            "smlad r9, r0, r3, r9\n",
+            "smlad r10, r0, r4, r10\n",
+            "smlad r11, r0, r5, r11\n",
+            "ldm r7!, {{r2, r3, r4, r5}}\n",
+            "smlad r8, r1, r2, r8\n",
+            "smlad r9, r1, r3, r9\n",
+            "smlad r10, r1, r4, r10\n",
+            "smlad r11, r1, r5, r11\n",
+            "ldm r6!, {{r0, r1}}\n",
+            "ldm r7!, {{r2, r3, r4, r5}}\n",
+            "smlad r8, r0, r2, r8\n",
+            "smlad r9, r0, r3, r9\n",
+            "smlad r10, r0, r4, r10\n",
+            "smlad r11, r0, r5, r11\n",
+            "ldm r7!, {{r2, r3, r4, r5}}\n",
+            "smlad r8, r1, r2, r8\n",
+            "smlad r9, r1, r3, r9\n",
+            "smlad r10, r1, r4, r10\n",
+            "smlad r11, r1, r5, r11\n",
+        )
+    };
+}
+
+/// [`gemm4_impl`]'s assembly (a macro so that its safety comment sits with the caller's checks).
+#[cfg(tinygenre_dsp)]
+macro_rules! gemm4_asm {
+    ($u:expr, $v:expr, $m:expr, $n:expr) => {
+        // SAFETY: as stated in `gemm4_impl`, which checked the lengths.
+        unsafe {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "push {{r0, r1}}",
+                "mov r6, r2",
+                "mov r7, r3",
+                "1:",
+                "ldm lr, {{r8, r9, r10, r11}}",
+                "ldr r12, [sp]",
+                "add r12, r6",
+                "2:",
+                gemm4_pairs!(),
+                "cmp r6, r12",
+                "bne 2b",
+                "stm lr!, {{r8, r9, r10, r11}}",
+                "ldr r0, [sp, #4]",
+                "cmp lr, r0",
+                "bne 1b",
+                "add sp, #8",
+                "pop {{r6, r7}}",
+                inout("r0") 4 * $n => _,
+                inout("r1") $m.as_mut_ptr_range().end => _,
+                inout("r2") $u.as_ptr() => _,
+                inout("r3") $v.as_ptr() => _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                inout("lr") $m.as_mut_ptr() => _,
+            );
+        }
+    };
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline]
+fn gemm4_impl(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
+    let n = u.len() / POS;
+    // The assembly's contract (`gemm4_asm!`): `gemm4` checked `n` a positive multiple of 4,
+    // `u.len() == 16 n` and `v.len() == 64 n` (all word-aligned `i32`, as `LDM` needs). Per
+    // position the inner loop, four pairs a step, reads `n` words of `u` (r6) and `4 n` of `v`
+    // (r7), stopping when r6 reaches r12 = r6 + 4 n bytes; the outer loop loads and stores the
+    // position's four accumulators of `m` (`[i32; 4]`, word-aligned) through lr and stops after
+    // the 16th, at the end of `m` (kept on the stack with `4 n`). r6 and r7 (not nameable as
+    // operands) are pushed first and popped last; the two words pushed after them are dropped
+    // before that pop. Every other register written is an operand or declared clobbered, the
+    // flags are clobbered, and the only memory written is `m` and the stack below the entry
+    // `sp`.
+    gemm4_asm!(u, v, m, n);
+}
+
+/// [`gemm4`] of a whole chunk (16 pairs per position) into `m`, which it overwrites: `m[p][t]
+/// = sum_k SMLAD(u[16 p + k], v[(16 p + k) TILES + t])` (wrapping). On the device the 16
+/// pairs of a position are one straight run (the first four with `SMUAD`, so nothing is
+/// zeroed or loaded first).
+#[inline]
+pub fn gemm16(u: &[i32; POS * 16], v: &[i32; POS * 16 * TILES], m: &mut [[i32; TILES]; POS]) {
+    gemm16_impl(u, v, m);
+}
+
+/// Portable twin of [`gemm16`].
+pub fn gemm16_portable(
+    u: &[i32; POS * 16],
+    v: &[i32; POS * 16 * TILES],
+    m: &mut [[i32; TILES]; POS],
+) {
+    *m = [[0; TILES]; POS];
+    gemm4_portable(u, v, m);
+}
+
+#[cfg(not(tinygenre_dsp))]
+#[inline]
+fn gemm16_impl(u: &[i32; POS * 16], v: &[i32; POS * 16 * TILES], m: &mut [[i32; TILES]; POS]) {
+    gemm16_portable(u, v, m);
+}
+
+#[cfg(tinygenre_dsp)]
+#[inline]
+fn gemm16_impl(u: &[i32; POS * 16], v: &[i32; POS * 16 * TILES], m: &mut [[i32; TILES]; POS]) {
+    // SAFETY: `u` is 256 words, `v` 1,024 and `m` 64, all word-aligned `i32` (as `LDM` /
+    // `STM` need). Per position the code reads 16 words of `u` (r6) and 64 of `v` (r7), in
+    // order, and stores the position's four sums to `m` through lr, stopping after the 16th,
+    // at r12 = the end of `m`: 256 and 1,024 words read, 64 written. r6 and r7 (not nameable
+    // as operands) are pushed first and popped last; every other register written is an
+    // operand or declared clobbered, the flags are clobbered, and the only memory written is
+    // `m` and the stack below the entry `sp`, restored.
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "mov r6, r2",
+            "mov r7, r3",
+            "1:",
+            "ldm r6!, {{r0, r1}}",
+            "ldm r7!, {{r2, r3, r4, r5}}",
+            "smuad r8, r0, r2",
+            "smuad r9, r0, r3",
+            "smuad r10, r0, r4",
+            "smuad r11, r0, r5",
+            "ldm r7!, {{r2, r3, r4, r5}}",
+            "smlad r8, r1, r2, r8",
+            "smlad r9, r1, r3, r9",
+            "smlad r10, r1, r4, r10",
+            "smlad r11, r1, r5, r11",
+            "ldm r6!, {{r0, r1}}",
+            "ldm r7!, {{r2, r3, r4, r5}}",
+            "smlad r8, r0, r2, r8",
+            "smlad r9, r0, r3, r9",
+            "smlad r10, r0, r4, r10",
+            "smlad r11, r0, r5, r11",
+            "ldm r7!, {{r2, r3, r4, r5}}",
+            "smlad r8, r1, r2, r8",
+            "smlad r9, r1, r3, r9",
+            "smlad r10, r1, r4, r10",
+            "smlad r11, r1, r5, r11",
+            gemm4_pairs!(),
+            gemm4_pairs!(),
+            gemm4_pairs!(),
+            "stm lr!, {{r8, r9, r10, r11}}",
+            "cmp lr, r12",
+            "bne 1b",
+            "pop {{r6, r7}}",
+            out("r0") _,
+            out("r1") _,
+            inout("r2") u.as_ptr() => _,
+            inout("r3") v.as_ptr() => _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            in("r12") m.as_mut_ptr_range().end,
+            inout("lr") m.as_mut_ptr() => _,
+        );
+    }
+}
