@@ -122,7 +122,8 @@ fn main() -> ! {
     }
     // Winograd's parts at layer 2's shape (128 input channels), instructions per call (mean of
     // 64): one output channel's filter transform of a 32-channel chunk, its products with four
-    // tiles, and one tile's input transform of a chunk
+    // tiles (the whole-chunk loop the executor runs), one tile's input transform of a chunk, and
+    // the output transform of one channel's products added to its sums
     {
         use infer_core::dsp::wino_chunk as dc;
         use infer_core::dsp::wino_gemm as dg;
