@@ -3,9 +3,9 @@
 //! sums, in assembly on Cortex-M cores with the DSP extension, portable twins elsewhere (the
 //! reference the firmware's `kernels` binary checks the assembly against).
 
-use super::wino::{POS, TILES};
+use super::wino::{POS, TILES, output4};
 
-/// Adds every tile's four outputs ([`super::wino::output4`]) to `y[t]` (wrapping): the same
+/// Adds every tile's four outputs ([`output4`]) to `y[t]` (wrapping): the same
 /// sums, one tile at a time, its 16 products, 8 column sums and 4 outputs in registers (46
 /// instructions a tile on the device, where the compiler's schedule of the straight-line twin
 /// spilled).
@@ -141,40 +141,14 @@ fn output4_add_impl(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
     }
 }
 
-/// Portable twin of [`output4_add`], one tile at a time in straight-line code.
+/// Portable twin of [`output4_add`]: [`output4`] of each tile, added.
 #[inline]
 pub fn output4_add_portable(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
-    let [y0, y1, y2, y3] = y;
-    output4_add_tile::<0>(m, y0);
-    output4_add_tile::<1>(m, y1);
-    output4_add_tile::<2>(m, y2);
-    output4_add_tile::<3>(m, y3);
-}
-
-/// [`output4_add_portable`] of tile `T`.
-#[inline(always)]
-fn output4_add_tile<const T: usize>(m: &[[i32; TILES]; POS], y: &mut [i32; 4]) {
-    // `2 x0 + x1 + x2` and `x1 - x2 - 2 x3`
-    #[inline(always)]
-    fn a2(x0: i32, x1: i32, x2: i32, x3: i32) -> [i32; 2] {
-        [
-            x1.wrapping_add(x2).wrapping_add(x0.wrapping_mul(2)),
-            x1.wrapping_sub(x2).wrapping_sub(x3.wrapping_mul(2)),
-        ]
+    for (t, yt) in y.iter_mut().enumerate() {
+        for (a, v) in yt.iter_mut().zip(output4(m, t)) {
+            *a = a.wrapping_add(v);
+        }
     }
-    let at = |p: usize| m.get(p).and_then(|r| r.get(T)).copied().unwrap_or(0);
-    // along mels, per frame column
-    let [z00, z10] = a2(at(0), at(4), at(8), at(12));
-    let [z01, z11] = a2(at(1), at(5), at(9), at(13));
-    let [z02, z12] = a2(at(2), at(6), at(10), at(14));
-    let [z03, z13] = a2(at(3), at(7), at(11), at(15));
-    let [a, b] = a2(z00, z01, z02, z03);
-    let [c, d] = a2(z10, z11, z12, z13);
-    let [y0, y1, y2, y3] = y;
-    *y0 = y0.wrapping_add(a);
-    *y1 = y1.wrapping_add(b);
-    *y2 = y2.wrapping_add(c);
-    *y3 = y3.wrapping_add(d);
 }
 
 /// The products of one output channel with [`TILES`] tiles: for every position `p` and tile
@@ -214,6 +188,29 @@ fn gemm4_impl(u: &[i32], v: &[i32], m: &mut [[i32; TILES]; POS]) {
     gemm4_portable(u, v, m);
 }
 
+/// One channel pair of the product loops: four windows' input words through r7 (`LDM`), four
+/// `SMLAD` with the filter word `$u` into r8-r11.
+#[cfg(tinygenre_dsp)]
+macro_rules! gemm_pair {
+    ($u:literal) => {
+        concat!(
+            "ldm r7!, {{r2, r3, r4, r5}}\n",
+            "smlad r8, ",
+            $u,
+            ", r2, r8\n",
+            "smlad r9, ",
+            $u,
+            ", r3, r9\n",
+            "smlad r10, ",
+            $u,
+            ", r4, r10\n",
+            "smlad r11, ",
+            $u,
+            ", r5, r11\n",
+        )
+    };
+}
+
 /// Four pairs of [`gemm4`]'s inner loop: two `LDM` of two filter words and four `LDM` of four
 /// input words, sixteen `SMLAD` into r8-r11.
 #[cfg(tinygenre_dsp)]
@@ -221,27 +218,11 @@ macro_rules! gemm4_pairs {
     () => {
         concat!(
             "ldm r6!, {{r0, r1}}\n",
-            "ldm r7!, {{r2, r3, r4, r5}}\n",
-            "smlad r8, r0, r2, r8\n",
-            "smlad r9, r0, r3, r9\n",
-            "smlad r10, r0, r4, r10\n",
-            "smlad r11, r0, r5, r11\n",
-            "ldm r7!, {{r2, r3, r4, r5}}\n",
-            "smlad r8, r1, r2, r8\n",
-            "smlad r9, r1, r3, r9\n",
-            "smlad r10, r1, r4, r10\n",
-            "smlad r11, r1, r5, r11\n",
+            gemm_pair!("r0"),
+            gemm_pair!("r1"),
             "ldm r6!, {{r0, r1}}\n",
-            "ldm r7!, {{r2, r3, r4, r5}}\n",
-            "smlad r8, r0, r2, r8\n",
-            "smlad r9, r0, r3, r9\n",
-            "smlad r10, r0, r4, r10\n",
-            "smlad r11, r0, r5, r11\n",
-            "ldm r7!, {{r2, r3, r4, r5}}\n",
-            "smlad r8, r1, r2, r8\n",
-            "smlad r9, r1, r3, r9\n",
-            "smlad r10, r1, r4, r10\n",
-            "smlad r11, r1, r5, r11\n",
+            gemm_pair!("r0"),
+            gemm_pair!("r1"),
         )
     };
 }
@@ -352,22 +333,10 @@ fn gemm16_impl(u: &[i32; POS * 16], v: &[i32; POS * 16 * TILES], m: &mut [[i32; 
             "smuad r9, r0, r3",
             "smuad r10, r0, r4",
             "smuad r11, r0, r5",
-            "ldm r7!, {{r2, r3, r4, r5}}",
-            "smlad r8, r1, r2, r8",
-            "smlad r9, r1, r3, r9",
-            "smlad r10, r1, r4, r10",
-            "smlad r11, r1, r5, r11",
+            gemm_pair!("r1"),
             "ldm r6!, {{r0, r1}}",
-            "ldm r7!, {{r2, r3, r4, r5}}",
-            "smlad r8, r0, r2, r8",
-            "smlad r9, r0, r3, r9",
-            "smlad r10, r0, r4, r10",
-            "smlad r11, r0, r5, r11",
-            "ldm r7!, {{r2, r3, r4, r5}}",
-            "smlad r8, r1, r2, r8",
-            "smlad r9, r1, r3, r9",
-            "smlad r10, r1, r4, r10",
-            "smlad r11, r1, r5, r11",
+            gemm_pair!("r0"),
+            gemm_pair!("r1"),
             gemm4_pairs!(),
             gemm4_pairs!(),
             gemm4_pairs!(),
