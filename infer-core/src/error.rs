@@ -47,8 +47,44 @@ pub enum Error {
     ModelChecksumMismatch,
     /// The payload could not be decoded.
     ModelMalformed,
-    /// The architecture is not one this build can run.
+    /// The architecture is not one this build can run (also: a model of the other precision
+    /// given to an executor or classifier).
     ModelArchitectureUnsupported,
+    /// The file holds `layers` layers; this build runs exactly [`crate::model::N_BLOCKS`] conv
+    /// blocks and one dense layer.
+    ModelLayersUnsupported {
+        /// Layers in the file (saturating).
+        layers: u8,
+    },
+    /// Layer `index` (from 0) is not the kind this build runs there: a conv3x3-ReLU-maxpool
+    /// block at 0..=4, the dense layer at 5.
+    ModelLayerUnsupported {
+        /// The layer's position in the file.
+        index: u8,
+    },
+    /// Conv block `block` (1 to 5) has `channels` output channels; this build's buffers hold 1
+    /// to [`crate::model::MAX_CHANNELS`]`[block - 1]`.
+    ModelChannelsUnsupported {
+        /// The block, from 1.
+        block: u8,
+        /// Its output channels in the file.
+        channels: u16,
+    },
+    /// The model has `classes` classes; this build holds 1 to [`crate::format::MAX_CLASSES`].
+    ModelClassesUnsupported {
+        /// Classes in the file (saturating).
+        classes: u8,
+    },
+    /// The dense layer would read `features` values (block 5's mels x frames x channels, set by
+    /// the segment length and the widths); this build's buffer holds
+    /// [`crate::model::MAX_FEATURES`].
+    ModelFeaturesUnsupported {
+        /// The dense layer's inputs the model needs (saturating).
+        features: u16,
+    },
+    /// The model adds the sinusoidal positional encoding, which this build leaves out (infer-core
+    /// feature `posenc-sinusoidal`).
+    ModelPosEncUnsupported,
     /// A tensor's shape does not match the architecture or the compiled buffers.
     ShapeMismatch,
     /// A weight, scale or normalisation constant is NaN or infinite.
@@ -75,8 +111,36 @@ pub enum Error {
 }
 
 impl fmt::Display for Error {
+    /// [`Error::message`], then for the errors that carry them the values that are unsupported.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        use crate::format::MAX_CLASSES;
+        use crate::model::{MAX_CHANNELS, MAX_FEATURES};
+        f.write_str(self.message())?;
+        match *self {
+            Error::ModelLayersUnsupported { layers } => write!(f, " (the file has {layers})"),
+            Error::ModelLayerUnsupported { index } => write!(f, " (layer {index})"),
+            Error::ModelChannelsUnsupported { block, channels } => {
+                let max = usize::from(block)
+                    .checked_sub(1)
+                    .and_then(|b| MAX_CHANNELS.get(b))
+                    .copied()
+                    .unwrap_or(0);
+                write!(
+                    f,
+                    " (block {block}: {channels} output channels, this build holds 1 to {max})"
+                )
+            }
+            Error::ModelClassesUnsupported { classes } => {
+                write!(
+                    f,
+                    " ({classes} classes, this build holds 1 to {MAX_CLASSES})"
+                )
+            }
+            Error::ModelFeaturesUnsupported { features } => {
+                write!(f, " ({features} values, this build holds {MAX_FEATURES})")
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -111,6 +175,12 @@ impl Error {
             Error::ModelChecksumMismatch => "model: checksum mismatch (corrupt file)",
             Error::ModelMalformed => "model: malformed payload",
             Error::ModelArchitectureUnsupported => "model: unsupported architecture",
+            Error::ModelLayersUnsupported { .. } => "model: unsupported layer count",
+            Error::ModelLayerUnsupported { .. } => "model: unsupported layer kind here",
+            Error::ModelChannelsUnsupported { .. } => "model: unsupported channel count",
+            Error::ModelClassesUnsupported { .. } => "model: unsupported class count",
+            Error::ModelFeaturesUnsupported { .. } => "model: dense input too large",
+            Error::ModelPosEncUnsupported => "model: sinusoidal encoding not compiled in",
             Error::ShapeMismatch => "model: tensor shape does not fit the architecture or buffers",
             Error::ModelNotFinite => "model: NaN or infinite parameter",
             Error::ModelBadQuantisation => "model: invalid quantisation parameter",

@@ -442,11 +442,17 @@ pub mod owned {
         /// The borrowed view.
         ///
         /// # Errors
-        /// [`Error::ShapeMismatch`] with more than [`MAX_CLASSES`] classes or [`MAX_LAYERS`] layers.
+        /// [`Error::ModelClassesUnsupported`] with more than [`MAX_CLASSES`] classes,
+        /// [`Error::ModelLayersUnsupported`] with more than [`MAX_LAYERS`] layers (the format's
+        /// caps: a file beyond them does not decode, [`Error::ModelMalformed`]).
         pub fn to_file(&self) -> Result<ModelFile<'_>, Error> {
             let mut classes = heapless::Vec::<&str, MAX_CLASSES>::new();
             for c in &self.classes {
-                classes.push(c).map_err(|_| Error::ShapeMismatch)?;
+                classes
+                    .push(c)
+                    .map_err(|_| Error::ModelClassesUnsupported {
+                        classes: u8::try_from(self.classes.len()).unwrap_or(u8::MAX),
+                    })?;
             }
             let mut layers = heapless::Vec::<Layer<'_>, MAX_LAYERS>::new();
             for l in &self.layers {
@@ -470,7 +476,11 @@ pub mod owned {
                         params: params(p),
                     },
                 };
-                layers.push(layer).map_err(|_| Error::ShapeMismatch)?;
+                layers
+                    .push(layer)
+                    .map_err(|_| Error::ModelLayersUnsupported {
+                        layers: u8::try_from(self.layers.len()).unwrap_or(u8::MAX),
+                    })?;
             }
             Ok(ModelFile {
                 name: &self.name,

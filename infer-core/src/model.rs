@@ -127,7 +127,10 @@ impl<'a> Model<'a> {
     /// # Errors
     /// [`Error::ModelBadMagic`], [`Error::ModelTruncated`], [`Error::ModelVersionUnsupported`],
     /// [`Error::ModelChecksumMismatch`], [`Error::ModelMalformed`],
-    /// [`Error::ModelArchitectureUnsupported`], [`Error::ShapeMismatch`],
+    /// [`Error::ModelLayersUnsupported`], [`Error::ModelLayerUnsupported`],
+    /// [`Error::ModelChannelsUnsupported`], [`Error::ModelClassesUnsupported`],
+    /// [`Error::ModelFeaturesUnsupported`], [`Error::ModelPosEncUnsupported`] (each names what
+    /// this build cannot run), [`Error::ShapeMismatch`] (the file contradicts itself),
     /// [`Error::ModelNotFinite`], [`Error::ModelBadQuantisation`], and the front-end config's
     /// `Config*` errors.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
@@ -159,10 +162,14 @@ impl<'a> Model<'a> {
         }
         let n_classes = file.classes.len();
         if n_classes == 0 || n_classes > MAX_CLASSES {
-            return Err(Error::ShapeMismatch);
+            return Err(Error::ModelClassesUnsupported {
+                classes: u8::try_from(n_classes).unwrap_or(u8::MAX),
+            });
         }
         if file.layers.len() != N_BLOCKS + 1 {
-            return Err(Error::ModelArchitectureUnsupported);
+            return Err(Error::ModelLayersUnsupported {
+                layers: u8::try_from(file.layers.len()).unwrap_or(u8::MAX),
+            });
         }
 
         let precision = match input.quant {
@@ -174,7 +181,7 @@ impl<'a> Model<'a> {
         };
 
         if !crate::posenc::supported(input.posenc) {
-            return Err(Error::ModelArchitectureUnsupported);
+            return Err(Error::ModelPosEncUnsupported);
         }
         // each block halves mels and frames (max-pool 2x2, floor)
         let halved = |n0: usize| core::array::from_fn(|b| n0 >> b);
@@ -201,17 +208,23 @@ impl<'a> Model<'a> {
         let mut act_q = input.quant;
         let blocks = file.layers.iter().zip(convs.iter_mut());
         let blocks = blocks.zip(MAX_CHANNELS.iter().zip(dims.channels.iter_mut().skip(1)));
-        for ((layer, conv), (&max_out, out_channels)) in blocks {
+        for (b, ((layer, conv), (&max_out, out_channels))) in blocks.enumerate() {
             let Layer::Conv3x3ReluMaxPool2 {
                 in_ch,
                 out_ch,
                 params,
             } = *layer
             else {
-                return Err(Error::ModelArchitectureUnsupported);
+                return Err(Error::ModelLayerUnsupported { index: b as u8 });
             };
             let co = usize::from(out_ch);
-            if usize::from(in_ch) != ci || co == 0 || co > max_out {
+            if co == 0 || co > max_out {
+                return Err(Error::ModelChannelsUnsupported {
+                    block: b as u8 + 1,
+                    channels: out_ch,
+                });
+            }
+            if usize::from(in_ch) != ci {
                 return Err(Error::ShapeMismatch);
             }
             *out_channels = co;
@@ -251,10 +264,18 @@ impl<'a> Model<'a> {
             params,
         }) = file.layers.get(N_BLOCKS)
         else {
-            return Err(Error::ModelArchitectureUnsupported);
+            return Err(Error::ModelLayerUnsupported {
+                index: N_BLOCKS as u8,
+            });
         };
         let (n_in, n_out) = (usize::from(in_features), usize::from(out_features));
-        if n_in != dims.features() || n_in > MAX_FEATURES || n_out != n_classes {
+        let features = dims.features();
+        if features > MAX_FEATURES {
+            return Err(Error::ModelFeaturesUnsupported {
+                features: u16::try_from(features).unwrap_or(u16::MAX),
+            });
+        }
+        if n_in != features || n_out != n_classes {
             return Err(Error::ShapeMismatch);
         }
         let (p, _) = validate_params(params, precision, n_in * n_out, n_out, act_q, true)?;

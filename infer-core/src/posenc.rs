@@ -48,12 +48,12 @@ pub fn supported(posenc: PosEnc) -> bool {
 ///
 /// # Errors
 /// [`Error::OutputTooSmall`] if `out` holds fewer values than that,
-/// [`Error::ModelArchitectureUnsupported`] for the sinusoidal plane without the
+/// [`Error::ModelPosEncUnsupported`] for the sinusoidal plane without the
 /// `posenc-sinusoidal` feature.
 pub fn fill(posenc: PosEnc, n_mels: usize, frames: usize, out: &mut [f32]) -> Result<usize, Error> {
     let n = n_mels * frames;
     if !supported(posenc) {
-        return Err(Error::ModelArchitectureUnsupported);
+        return Err(Error::ModelPosEncUnsupported);
     }
     let planes = match posenc {
         PosEnc::None => 0,

@@ -175,8 +175,10 @@ fn load(m: &OwnedModel) -> Result<(), Error> {
     Model::from_bytes(&m.encode()?).map(|_| ())
 }
 
+/// A model this build cannot run is refused with an error naming what (and, in its text, the
+/// values); a file that contradicts itself is `ShapeMismatch`.
 #[test]
-fn shapes_that_do_not_fit_are_shape_mismatch() {
+fn shapes_that_do_not_fit_are_typed_errors() {
     let (f, _) = models(TrainPosEnc::None);
     // more output channels in block 1 than the compiled buffers hold (128)
     let big = random_plain_baseline(1, 32, 40, [129, 8, 8, 8, 8], 5, TrainPosEnc::None);
@@ -189,11 +191,38 @@ fn shapes_that_do_not_fit_are_shape_mismatch() {
             bias: bytes::f32_le(&[0.0; 9]),
         };
     }
-    assert_eq!(load(&m), Err(Error::ShapeMismatch));
+    let err = load(&m).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ModelChannelsUnsupported {
+            block: 5,
+            channels: 9
+        }
+    );
+    assert!(
+        err.to_string()
+            .ends_with("(block 5: 9 output channels, this build holds 1 to 8)"),
+        "{err}"
+    );
+    // no output channels at all
+    let mut m = f.clone();
+    if let OwnedLayer::Conv { out_ch, .. } = &mut m.layers[1] {
+        *out_ch = 0;
+    }
+    assert_eq!(
+        load(&m),
+        Err(Error::ModelChannelsUnsupported {
+            block: 2,
+            channels: 0
+        })
+    );
     // dense features above the compiled 128: 8 ch x 2 mels x 9 frames
     let wide = random_plain_baseline(2, 64, 300, [8, 8, 8, 8, 8], 5, TrainPosEnc::None);
     let err = export::to_f32(&wide, "wide", &classes(5)).unwrap_err();
-    assert!(format!("{err:#}").contains("ShapeMismatch") || format!("{err:#}").contains("shape"));
+    assert!(
+        format!("{err:#}").contains("(144 values, this build holds 128)"),
+        "{err:#}"
+    );
     // a tensor one value short
     let mut m = f.clone();
     if let OwnedParams::F32 { weights, .. } = layer_params(&mut m, 2) {
@@ -218,17 +247,26 @@ fn shapes_that_do_not_fit_are_shape_mismatch() {
     // classes: 17 do not fit, and the dense layer must produce one logit per class
     let mut m = f.clone();
     m.classes = classes(17);
-    assert_eq!(m.encode().err(), Some(Error::ShapeMismatch));
+    assert_eq!(
+        m.encode().err(),
+        Some(Error::ModelClassesUnsupported { classes: 17 })
+    );
     let mut m = f.clone();
     m.classes.pop();
     assert_eq!(load(&m), Err(Error::ShapeMismatch));
-    // architecture: a layer missing, or a dense layer where a conv belongs
+    // architecture: a layer missing, a dense layer where a conv belongs, a conv where the dense
+    // layer belongs
     let mut m = f.clone();
     m.layers.remove(2);
-    assert_eq!(load(&m), Err(Error::ModelArchitectureUnsupported));
+    assert_eq!(load(&m), Err(Error::ModelLayersUnsupported { layers: 5 }));
     let mut m = f.clone();
     m.layers.swap(0, 5);
-    assert_eq!(load(&m), Err(Error::ModelArchitectureUnsupported));
+    let err = load(&m).unwrap_err();
+    assert_eq!(err, Error::ModelLayerUnsupported { index: 0 });
+    assert!(err.to_string().ends_with("(layer 0)"), "{err}");
+    let mut m = f.clone();
+    m.layers[5] = m.layers[4].clone();
+    assert_eq!(load(&m), Err(Error::ModelLayerUnsupported { index: 5 }));
 }
 
 #[test]

@@ -130,7 +130,7 @@ pub(crate) fn encode_frame<A: Act>(
             #[cfg(feature = "posenc-sinusoidal")]
             PosEnc::Sinusoidal => v + sinusoid(m, t, n_mels),
             #[cfg(not(feature = "posenc-sinusoidal"))]
-            PosEnc::Sinusoidal => return Err(Error::ModelArchitectureUnsupported),
+            PosEnc::Sinusoidal => return Err(Error::ModelPosEncUnsupported),
             PosEnc::Coord => {
                 if let [_, a, b] = px {
                     *a = A::from_normalised(unit_coord(m, n_mels), q);

@@ -151,7 +151,7 @@ fn sinusoidal_model_needs_its_feature() {
     if cfg!(feature = "posenc-sinusoidal") {
         assert_eq!(got, Ok(()));
     } else {
-        assert_eq!(got, Err(Error::ModelArchitectureUnsupported));
+        assert_eq!(got, Err(Error::ModelPosEncUnsupported));
     }
     // the other encodings load either way
     let coord = random_i8(3, 32, 40, PosEnc::Coord).encode().unwrap();
