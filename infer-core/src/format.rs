@@ -442,18 +442,20 @@ pub mod owned {
         /// The borrowed view.
         ///
         /// # Errors
-        /// [`Error::ModelClassesUnsupported`] with more than [`MAX_CLASSES`] classes,
-        /// [`Error::ModelLayersUnsupported`] with more than [`MAX_LAYERS`] layers (the format's
-        /// caps: a file beyond them does not decode, [`Error::ModelMalformed`]).
+        /// [`Error::ModelClassesUnsupported`] / [`Error::ModelLayersUnsupported`] past the format's
+        /// caps, [`MAX_CLASSES`] and [`MAX_LAYERS`] (a file beyond them does not decode).
         pub fn to_file(&self) -> Result<ModelFile<'_>, Error> {
+            let n = |k: usize| u8::try_from(k).unwrap_or(u8::MAX);
+            let over = Error::ModelClassesUnsupported {
+                classes: n(self.classes.len()),
+            };
             let mut classes = heapless::Vec::<&str, MAX_CLASSES>::new();
             for c in &self.classes {
-                classes
-                    .push(c)
-                    .map_err(|_| Error::ModelClassesUnsupported {
-                        classes: u8::try_from(self.classes.len()).unwrap_or(u8::MAX),
-                    })?;
+                classes.push(c).map_err(|_| over)?;
             }
+            let over = Error::ModelLayersUnsupported {
+                layers: n(self.layers.len()),
+            };
             let mut layers = heapless::Vec::<Layer<'_>, MAX_LAYERS>::new();
             for l in &self.layers {
                 let layer = match l {
@@ -476,11 +478,7 @@ pub mod owned {
                         params: params(p),
                     },
                 };
-                layers
-                    .push(layer)
-                    .map_err(|_| Error::ModelLayersUnsupported {
-                        layers: u8::try_from(self.layers.len()).unwrap_or(u8::MAX),
-                    })?;
+                layers.push(layer).map_err(|_| over)?;
             }
             Ok(ModelFile {
                 name: &self.name,
