@@ -1,7 +1,8 @@
-//! The integer Winograd F(2x2, 3x3) transforms and products ([`crate::conv_tile::wino`]) on two
-//! int16 halves at a time: `SADD16` / `SSUB16` for the transforms and an `SMLAD` loop for the
-//! products on Cortex-M cores with the DSP extension, portable twins elsewhere (and as the
-//! reference the firmware's `kernels` binary checks the assembly against).
+//! The integer Winograd F(2x2, 3x3) transforms ([`crate::conv_tile::wino`]) on two int16
+//! halves at a time: `SADD16` / `SSUB16` on Cortex-M cores with the DSP extension, portable
+//! twins elsewhere (and as the reference the firmware's `kernels` binary checks the assembly
+//! against). The products and the output transform's assembly are in `dsp::wino_gemm`, the
+//! whole-chunk filter and input transforms in `dsp::wino_chunk`.
 //!
 //! A word packs two channels of one Winograd position: the low half channel `4g` and the high
 //! half `4g + 2` ("even" pair of a group of four channels), or `4g + 1` and `4g + 3` ("odd"
@@ -26,7 +27,7 @@ pub fn words_of(x: &mut [f32]) -> &mut [i32] {
 
 /// Winograd positions per tile (4 x 4).
 pub const POS: usize = 16;
-/// Tiles whose products one pass of [`gemm4`] computes.
+/// Tiles whose products one pass of the product loop (`wino_gemm::gemm4`) computes.
 pub const TILES: usize = 4;
 
 /// `SADD16 a, b`: the two int16 halves added, each wrapping on its own.

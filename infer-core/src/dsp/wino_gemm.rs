@@ -20,86 +20,95 @@ fn output4_add_impl(m: &[[i32; TILES]; POS], y: &mut [[i32; 4]; TILES]) {
     output4_add_portable(m, y);
 }
 
-/// One tile of [`output4_add`]: `m[p][t]` at `r0 + 16 p + 4 t` (`$t` = `4 t`), column `j`'s
-/// four products into `z0j = x1 + x2 + 2 x0` and `z1j = x1 - x2 - 2 x3` in place, then the
-/// rows alike, and `y[t]` (`LDM` / `STM` through r1, which moves on to the next tile).
+/// One `A2` step in place: `x1 <- x1 + x2 + 2 x0`, `x3 <- x1 - x2 - 2 x3`.
+#[cfg(tinygenre_dsp)]
+macro_rules! a2_step {
+    ($x0:literal, $x1:literal, $x2:literal, $x3:literal) => {
+        concat!(
+            "add ",
+            $x3,
+            ", ",
+            $x2,
+            ", ",
+            $x3,
+            ", lsl #1\n",
+            "sub ",
+            $x3,
+            ", ",
+            $x1,
+            ", ",
+            $x3,
+            "\n",
+            "add ",
+            $x1,
+            ", ",
+            $x1,
+            ", ",
+            $x2,
+            "\n",
+            "add ",
+            $x1,
+            ", ",
+            $x1,
+            ", ",
+            $x0,
+            ", lsl #1\n",
+        )
+    };
+}
+
+/// Frame column `$j` of tile `$t` (byte offsets `16 j`, `4 t`): its four products `m[4 i + j][t]`
+/// (at `r0 + 64 i + 16 j + 4 t`) into `x0..x3`, then [`a2_step!`] (`z0j` in `x1`, `z1j` in `x3`).
+#[cfg(tinygenre_dsp)]
+macro_rules! a2_column {
+    ($j:literal, $t:literal, $x0:literal, $x1:literal, $x2:literal, $x3:literal) => {
+        concat!(
+            "ldr ",
+            $x0,
+            ", [r0, #",
+            $j,
+            "+",
+            $t,
+            "]\n",
+            "ldr ",
+            $x1,
+            ", [r0, #64+",
+            $j,
+            "+",
+            $t,
+            "]\n",
+            "ldr ",
+            $x2,
+            ", [r0, #128+",
+            $j,
+            "+",
+            $t,
+            "]\n",
+            "ldr ",
+            $x3,
+            ", [r0, #192+",
+            $j,
+            "+",
+            $t,
+            "]\n",
+            a2_step!($x0, $x1, $x2, $x3),
+        )
+    };
+}
+
+/// One tile of [`output4_add`] (`$t` = `4 t`): the four frame columns ([`a2_column!`]), then the
+/// two rows alike, and `y[t]` (`LDM` / `STM` through r1, which moves on to the next tile).
 #[cfg(tinygenre_dsp)]
 macro_rules! output4_tile {
     ($t:literal) => {
         concat!(
-            "ldr r2, [r0, #",
-            $t,
-            "]\n",
-            "ldr r3, [r0, #64+",
-            $t,
-            "]\n",
-            "ldr r4, [r0, #128+",
-            $t,
-            "]\n",
-            "ldr r5, [r0, #192+",
-            $t,
-            "]\n",
-            "add r5, r4, r5, lsl #1\n",
-            "sub r5, r3, r5\n",
-            "add r3, r3, r4\n",
-            "add r3, r3, r2, lsl #1\n",
-            "ldr r2, [r0, #16+",
-            $t,
-            "]\n",
-            "ldr r4, [r0, #80+",
-            $t,
-            "]\n",
-            "ldr r8, [r0, #144+",
-            $t,
-            "]\n",
-            "ldr r9, [r0, #208+",
-            $t,
-            "]\n",
-            "add r9, r8, r9, lsl #1\n",
-            "sub r9, r4, r9\n",
-            "add r4, r4, r8\n",
-            "add r4, r4, r2, lsl #1\n",
-            "ldr r2, [r0, #32+",
-            $t,
-            "]\n",
-            "ldr r8, [r0, #96+",
-            $t,
-            "]\n",
-            "ldr r10, [r0, #160+",
-            $t,
-            "]\n",
-            "ldr r11, [r0, #224+",
-            $t,
-            "]\n",
-            "add r11, r10, r11, lsl #1\n",
-            "sub r11, r8, r11\n",
-            "add r8, r8, r10\n",
-            "add r8, r8, r2, lsl #1\n",
-            "ldr r2, [r0, #48+",
-            $t,
-            "]\n",
-            "ldr r10, [r0, #112+",
-            $t,
-            "]\n",
-            "ldr r12, [r0, #176+",
-            $t,
-            "]\n",
-            "ldr lr, [r0, #240+",
-            $t,
-            "]\n",
-            "add lr, r12, lr, lsl #1\n",
-            "sub lr, r10, lr\n",
-            "add r10, r10, r12\n",
-            "add r10, r10, r2, lsl #1\n",
+            a2_column!("0", $t, "r2", "r3", "r4", "r5"),
+            a2_column!("16", $t, "r2", "r4", "r8", "r9"),
+            a2_column!("32", $t, "r2", "r8", "r10", "r11"),
+            a2_column!("48", $t, "r2", "r10", "r12", "lr"),
             // rows: z00 r3, z01 r4, z02 r8, z03 r10; z10 r5, z11 r9, z12 r11, z13 lr
-            "add r10, r8, r10, lsl #1\n",
-            "sub r10, r4, r10\n",
-            "add r4, r4, r8\n",
-            "add r4, r4, r3, lsl #1\n",
-            "add lr, r11, lr, lsl #1\n",
-            "sub lr, r9, lr\n",
-            "add r9, r9, r11\n",
-            "add r9, r9, r5, lsl #1\n",
+            a2_step!("r3", "r4", "r8", "r10"),
+            a2_step!("r5", "r9", "r11", "lr"),
             // y0 r4, y1 r10, y2 r9, y3 lr
             "ldm r1, {{r2, r3, r5, r8}}\n",
             "add r2, r4\n",
