@@ -348,4 +348,28 @@ fn bad_model_files_name_the_file_and_the_problem() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("mel bands"), "{err}");
+    // a layout this build cannot run: block 5 wider than its buffers (8 channels)
+    let mut wide = export::to_f32(&plain, "tiny", &classes).unwrap();
+    if let Some(infer_core::format::owned::OwnedLayer::Conv { out_ch, .. }) = wide.layers.get_mut(4)
+    {
+        *out_ch = 9;
+    }
+    let wide_path = tmp.path().join("wide.postcard");
+    std::fs::write(&wide_path, wide.encode().unwrap()).unwrap();
+    let out = trainer(&[
+        "eval",
+        "--model",
+        wide_path.to_str().unwrap(),
+        "--toy",
+        "4:2:1:32:32",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("wide.postcard")
+            && err.contains(
+                "unsupported channel count (block 5: 9 output channels, this build holds 1 to 8)"
+            ),
+        "{err}"
+    );
 }
